@@ -1,0 +1,178 @@
+/**
+ * The only reader of `process.env`. One zod schema, parsed once at start-up; every problem is
+ * listed together. Everyone else receives a typed slice of the result.
+ */
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { ReelforgeError } from './core/errors.js';
+
+const optionalString = z
+  .string()
+  .trim()
+  .optional()
+  .transform((v) => (v === '' ? undefined : v));
+
+const optionalUrl = optionalString.pipe(z.url({ message: 'must be a URL such as http://127.0.0.1:8080' }).optional());
+
+const positiveInt = (fallback: number) =>
+  z.coerce.number().int({ message: 'must be a whole number' }).positive({ message: 'must be above 0' }).default(fallback);
+
+const cores = Math.max(1, availableParallelism());
+
+export const ADMIN_ID_PATTERN = /^(telegram|discord):\d+$/;
+
+const envSchema = z.object({
+  OPENAI_API_KEY: optionalString,
+  OPENAI_BASE_URL: optionalUrl,
+  LLM_MODEL: z.string().trim().min(1).default('gpt-4o-mini'),
+  IMAGE_MODEL: z.string().trim().min(1).default('gpt-image-1-mini'),
+  IMAGE_QUALITY: z.enum(['low', 'medium', 'high', 'standard', 'hd', 'auto']).default('low'),
+  TTS_MODEL: z.string().trim().min(1).default('gpt-4o-mini-tts'),
+  TTS_VOICE: z.string().trim().min(1).default('alloy'),
+  /** JSON overrides of the pricing table, e.g. {"gpt-4o-mini":{"inputPer1M":0.15,"outputPer1M":0.6}}. */
+  PRICING_JSON: optionalString,
+
+  TELEGRAM_BOT_TOKEN: optionalString,
+  TELEGRAM_API_ROOT: optionalUrl.default('https://api.telegram.org'),
+  TELEGRAM_WEBHOOK_URL: optionalUrl,
+  TELEGRAM_WEBHOOK_SECRET: optionalString,
+  TELEGRAM_WEBHOOK_PORT: positiveInt(8080),
+  TELEGRAM_UPLOAD_LIMIT_MB: positiveInt(50),
+
+  DISCORD_BOT_TOKEN: optionalString,
+  DISCORD_APPLICATION_ID: optionalString,
+  DISCORD_API_BASE: optionalUrl.default('https://discord.com/api'),
+  DISCORD_GUILD_ID: optionalString,
+
+  REDIS_URL: optionalString,
+  ROLE: z.enum(['all', 'bot', 'worker']).default('all'),
+  ADMIN_IDS: optionalString,
+  DATA_DIR: z.string().trim().min(1).default('./data'),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+
+  /** Jobs generating (LLM, images, voice) at once: network-bound, so more than cores. */
+  GENERATION_CONCURRENCY: positiveInt(Math.max(2, cores * 2)),
+  /** ffmpeg renders at once: CPU-bound, so never more than cores. */
+  RENDER_CONCURRENCY: positiveInt(cores),
+  IMAGE_CONCURRENCY: positiveInt(4),
+  TTS_CONCURRENCY: positiveInt(4),
+  MAX_WAITING_JOBS: positiveInt(50),
+  USER_MAX_ACTIVE: positiveInt(1),
+  USER_MAX_WAITING: positiveInt(2),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export interface Config {
+  dataDir: string;
+  logLevel: Env['LOG_LEVEL'];
+  /** null means offline providers. */
+  openai: null | {
+    apiKey: string;
+    baseURL: string | undefined;
+    llmModel: string;
+    imageModel: string;
+    imageQuality: Env['IMAGE_QUALITY'];
+    ttsModel: string;
+    ttsVoice: string;
+  };
+  pricingOverrides: Record<string, unknown>;
+  telegram: null | {
+    token: string;
+    apiRoot: string;
+    uploadLimitBytes: number;
+    mode: { kind: 'polling' } | { kind: 'webhook'; url: string; secret: string; port: number };
+  };
+  discord: null | { token: string; applicationId: string; apiBase: string; guildId: string | undefined };
+  redisUrl: string | undefined;
+  role: Env['ROLE'];
+  adminIds: ReadonlySet<string>;
+  concurrency: { generation: number; render: number; images: number; speech: number };
+  limits: { maxWaiting: number; userActive: number; userWaiting: number };
+}
+
+/** Reads `.env` in the working directory, if there is one, without overriding the real environment. */
+export function loadDotEnv(path = resolve('.env')): void {
+  if (existsSync(path)) process.loadEnvFile(path);
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  const problems: string[] = [];
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) problems.push(`${issue.path.join('.')}: ${issue.message}`);
+  }
+  const e = parsed.data;
+  if (e) {
+    if (e.DISCORD_BOT_TOKEN && !e.DISCORD_APPLICATION_ID) problems.push('DISCORD_APPLICATION_ID: required with DISCORD_BOT_TOKEN');
+    if (e.TELEGRAM_WEBHOOK_URL && !e.TELEGRAM_WEBHOOK_SECRET) {
+      problems.push('TELEGRAM_WEBHOOK_SECRET: required with TELEGRAM_WEBHOOK_URL (checked on every update)');
+    }
+    if (e.ROLE !== 'all' && !e.REDIS_URL) problems.push(`ROLE: "${e.ROLE}" needs REDIS_URL (bots and workers meet on Redis)`);
+    for (const id of (e.ADMIN_IDS ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+      if (!ADMIN_ID_PATTERN.test(id)) problems.push(`ADMIN_IDS: "${id}" is not like telegram:123 or discord:456`);
+    }
+    if (e.PRICING_JSON) {
+      try {
+        const value: unknown = JSON.parse(e.PRICING_JSON);
+        if (typeof value !== 'object' || value === null) problems.push('PRICING_JSON: must be a JSON object');
+      } catch {
+        problems.push('PRICING_JSON: not valid JSON');
+      }
+    }
+  }
+  if (problems.length > 0 || !e) {
+    throw new ReelforgeError('config', `The configuration has ${problems.length} problem(s):\n  ${problems.join('\n  ')}`);
+  }
+
+  const online = Boolean(e.OPENAI_API_KEY || e.OPENAI_BASE_URL);
+  return {
+    dataDir: resolve(e.DATA_DIR),
+    logLevel: e.LOG_LEVEL,
+    openai: online
+      ? {
+          // Local OpenAI-compatible servers (Ollama, vLLM) accept any key.
+          apiKey: e.OPENAI_API_KEY ?? 'not-needed',
+          baseURL: e.OPENAI_BASE_URL,
+          llmModel: e.LLM_MODEL,
+          imageModel: e.IMAGE_MODEL,
+          imageQuality: e.IMAGE_QUALITY,
+          ttsModel: e.TTS_MODEL,
+          ttsVoice: e.TTS_VOICE,
+        }
+      : null,
+    pricingOverrides: e.PRICING_JSON ? (JSON.parse(e.PRICING_JSON) as Record<string, unknown>) : {},
+    telegram: e.TELEGRAM_BOT_TOKEN
+      ? {
+          token: e.TELEGRAM_BOT_TOKEN,
+          apiRoot: e.TELEGRAM_API_ROOT ?? 'https://api.telegram.org',
+          uploadLimitBytes: e.TELEGRAM_UPLOAD_LIMIT_MB * 1024 * 1024,
+          mode:
+            e.TELEGRAM_WEBHOOK_URL && e.TELEGRAM_WEBHOOK_SECRET
+              ? { kind: 'webhook', url: e.TELEGRAM_WEBHOOK_URL, secret: e.TELEGRAM_WEBHOOK_SECRET, port: e.TELEGRAM_WEBHOOK_PORT }
+              : { kind: 'polling' },
+        }
+      : null,
+    discord:
+      e.DISCORD_BOT_TOKEN && e.DISCORD_APPLICATION_ID
+        ? {
+            token: e.DISCORD_BOT_TOKEN,
+            applicationId: e.DISCORD_APPLICATION_ID,
+            apiBase: e.DISCORD_API_BASE ?? 'https://discord.com/api',
+            guildId: e.DISCORD_GUILD_ID,
+          }
+        : null,
+    redisUrl: e.REDIS_URL,
+    role: e.ROLE,
+    adminIds: new Set((e.ADMIN_IDS ?? '').split(',').map((s) => s.trim()).filter(Boolean)),
+    concurrency: {
+      generation: e.GENERATION_CONCURRENCY,
+      render: Math.min(e.RENDER_CONCURRENCY, cores * 2),
+      images: e.IMAGE_CONCURRENCY,
+      speech: e.TTS_CONCURRENCY,
+    },
+    limits: { maxWaiting: e.MAX_WAITING_JOBS, userActive: e.USER_MAX_ACTIVE, userWaiting: e.USER_MAX_WAITING },
+  };
+}

@@ -1,0 +1,54 @@
+import type { Tier } from './tiers.js';
+
+export interface LlmUsage {
+  calls: number;
+  promptTokens: number;
+  completionTokens: number;
+  totalTokens: number;
+  /** Prompt tokens the provider served from its own prompt cache, when it says so. */
+  cachedPromptTokens?: number;
+}
+
+/** What a finished video cost and how it was made; printed by `--json`, shown in chat captions. */
+export interface Receipt {
+  output: string;
+  title: string;
+  durationSec: number;
+  width: number;
+  height: number;
+  sizeBytes: number;
+  tier: Tier;
+  segments: number;
+  offline: boolean;
+  lang: string;
+  llm: LlmUsage;
+  images: { generated: number; reused: number };
+  ttsCharacters: number;
+  costUsd: number;
+  timingsMs: Record<string, number>;
+}
+
+export function emptyUsage(): LlmUsage {
+  return { calls: 0, promptTokens: 0, completionTokens: 0, totalTokens: 0 };
+}
+
+export function addUsage(a: LlmUsage, b: LlmUsage): LlmUsage {
+  const cached = (a.cachedPromptTokens ?? 0) + (b.cachedPromptTokens ?? 0);
+  return {
+    calls: a.calls + b.calls,
+    promptTokens: a.promptTokens + b.promptTokens,
+    completionTokens: a.completionTokens + b.completionTokens,
+    totalTokens: a.totalTokens + b.totalTokens,
+    ...(cached ? { cachedPromptTokens: cached } : {}),
+  };
+}
+
+/** One line for a chat caption: "1,234 tokens · 12 images · ~$0.004". */
+export function formatReceiptLine(receipt: Receipt): string {
+  const parts = [
+    `${receipt.llm.totalTokens.toLocaleString('en-US')} tokens`,
+    `${receipt.images.generated + receipt.images.reused} images`,
+    receipt.costUsd > 0 ? `~$${receipt.costUsd.toFixed(3)}` : 'free (offline)',
+  ];
+  return parts.join(' · ');
+}

@@ -1,0 +1,25 @@
+/**
+ * How a job reaches the person who asked. Each chat platform implements it in `src/bots/<platform>/`
+ * over its HTTP API alone, so a worker process can notify without a bot's update loop.
+ */
+import type { ChatTarget } from '../core/chat-target.js';
+import type { ReelforgeError } from '../core/errors.js';
+import type { ProgressSnapshot } from '../core/progress.js';
+import type { Receipt } from '../core/receipt.js';
+
+export interface DeliverInput {
+  path: string;
+  receipt: Receipt;
+  /** A JPEG thumbnail, when one was made. */
+  thumbnailPath?: string;
+}
+
+export interface Notifier<T extends ChatTarget = ChatTarget> {
+  readonly platform: T['platform'];
+  /** Largest upload this destination accepts, in bytes. */
+  uploadLimitBytes(target: T): number;
+  /** Shows the snapshot in the progress message (throttled by the implementation). */
+  progress(target: T, snapshot: ProgressSnapshot, jobId: string): Promise<void>;
+  deliver(target: T, video: DeliverInput): Promise<void>;
+  fail(target: T, error: ReelforgeError): Promise<void>;
+}

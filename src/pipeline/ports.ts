@@ -1,0 +1,193 @@
+/**
+ * The ports the pipeline needs. Implementations live in `src/providers/`; each has an in-memory
+ * or offline twin and passes the shared contract suite in `test/contracts/`.
+ */
+import type { LlmUsage } from '../core/receipt.js';
+import type { TierProfile } from '../core/tiers.js';
+import type { Mood, Script, ScriptMeta, Segment, StoryContext } from './model.js';
+
+// ---------------------------------------------------------------- script
+
+export interface ScriptInput {
+  topic: string;
+  durationSec: number;
+  lang: string;
+  profile: TierProfile;
+  /** Make a visual bible (characters' looks, art style). */
+  wantBible: boolean;
+  /** The user's own narration, already split into segments: keep it word for word, add pictures. */
+  narration?: string[];
+  /** How many segments to aim for. */
+  targetSegments: number;
+}
+
+export type ScriptEvent =
+  | { type: 'meta'; meta: ScriptMeta }
+  | { type: 'segment'; segment: Segment }
+  | { type: 'usage'; usage: LlmUsage };
+
+/**
+ * Writes the script as a stream: `meta` first, then each segment the moment it is complete, then
+ * the usage of every LLM call it made. Offline writers yield the same events without a network.
+ */
+export interface ScriptWriter {
+  readonly offline: boolean;
+  write(input: ScriptInput, signal?: AbortSignal): AsyncIterable<ScriptEvent>;
+}
+
+/** Batched LLM rewrites for the segments that local checks flagged (dedup, multi-subject). */
+export interface PromptFixer {
+  rewrite(
+    input: { segments: Segment[]; reasons: Record<number, string>; context?: StoryContext; lang: string },
+    signal?: AbortSignal,
+  ): Promise<{ prompts: Record<number, string>; usage: LlmUsage }>;
+}
+
+// ---------------------------------------------------------------- images
+
+export interface ImageRequest {
+  prompt: string;
+  /** The art style / visual bible text, kept apart so caches and providers can treat it as a prefix. */
+  style: string;
+  width: number;
+  height: number;
+  /** Position in the video, so offline art can vary composition. */
+  index: number;
+  total: number;
+  mood: Mood;
+  /** Short title for offline art. */
+  keywords: string;
+}
+
+export interface ImageResult {
+  data: Buffer;
+  ext: 'png' | 'jpg' | 'webp';
+  /** Served from a cache: no provider call was paid. */
+  cached?: boolean;
+}
+
+export interface ImageProvider {
+  readonly offline: boolean;
+  /** Model name, part of cache keys and of the receipt. */
+  readonly model: string;
+  generate(request: ImageRequest, signal?: AbortSignal): Promise<ImageResult>;
+}
+
+// ---------------------------------------------------------------- speech
+
+export interface SpeechRequest {
+  text: string;
+  lang: string;
+  voice?: string;
+}
+
+export interface SpeechMark {
+  text: string;
+  startSec: number;
+  endSec: number;
+}
+
+export interface SpeechResult {
+  data: Buffer;
+  ext: 'wav' | 'mp3' | 'opus' | 'aac' | 'flac';
+  /** Measured length when the provider knows it (WAV); otherwise the pipeline probes the file. */
+  durationSec?: number;
+  /** Sentence (or finer) timings when the provider knows them. */
+  marks?: SpeechMark[];
+  cached?: boolean;
+}
+
+export interface SpeechProvider {
+  readonly offline: boolean;
+  readonly model: string;
+  synthesize(request: SpeechRequest, signal?: AbortSignal): Promise<SpeechResult>;
+}
+
+// ---------------------------------------------------------------- music
+
+export interface MusicBed {
+  path: string;
+  source: 'generated' | 'library';
+  title: string;
+  license?: string;
+}
+
+export interface MusicProvider {
+  /** Writes (or picks) a music bed at least `durationSec` long for the mood into `dir`. */
+  bed(request: { mood: Mood; durationSec: number; seed: string; dir: string }, signal?: AbortSignal): Promise<MusicBed>;
+}
+
+// ---------------------------------------------------------------- assembly
+
+export interface Cue {
+  text: string;
+  startSec: number;
+  endSec: number;
+}
+
+export interface Motion {
+  /** Zoom at the start and end (1 = the frame exactly). */
+  zoomFrom: number;
+  zoomTo: number;
+  /** Pan of the visible window's centre, as a fraction of the free margin in [-1, 1]. */
+  panFrom: { x: number; y: number };
+  panTo: { x: number; y: number };
+}
+
+export interface SegmentRenderInput {
+  index: number;
+  imagePath: string;
+  /** Exact length in seconds, a whole number of frames. */
+  durationSec: number;
+  /** Subtitle cues, in seconds from the segment's start. */
+  cues: Cue[];
+  motion: Motion;
+  width: number;
+  height: number;
+  fps: number;
+  x264Preset: string;
+  /** Fade from black at the start / to black at the end, in seconds (first and last segment). */
+  fadeInSec: number;
+  fadeOutSec: number;
+  lang: string;
+  outPath: string;
+}
+
+export interface RenderedSegment {
+  index: number;
+  path: string;
+  durationSec: number;
+}
+
+export interface VoiceClip {
+  path: string;
+  /** Start in seconds from the start of the video. */
+  offsetSec: number;
+}
+
+export interface FinishInput {
+  segments: RenderedSegment[];
+  voice: VoiceClip[];
+  musicPath: string;
+  durationSec: number;
+  outPath: string;
+  /** Metadata title. */
+  title: string;
+}
+
+export interface FinishedVideo {
+  path: string;
+  durationSec: number;
+  width: number;
+  height: number;
+  sizeBytes: number;
+}
+
+export interface VideoAssembler {
+  renderSegment(input: SegmentRenderInput, signal?: AbortSignal): Promise<RenderedSegment>;
+  finish(input: FinishInput, signal?: AbortSignal): Promise<FinishedVideo>;
+  /** Length of an audio or video file in seconds. */
+  probeDurationSec(path: string, signal?: AbortSignal): Promise<number>;
+}
+
+export type { Script };

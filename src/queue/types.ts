@@ -1,0 +1,93 @@
+/**
+ * The job queue port. Every video request, from any chat or the CLI, becomes a job here.
+ * Implementations: `local` (p-queue + durable journal under DATA_DIR) and `bullmq` (Redis).
+ * Both pass `test/queue/contract.ts`.
+ */
+import type { ChatTarget, JobOwner } from '../core/chat-target.js';
+import type { ReelforgeError } from '../core/errors.js';
+import type { ProgressEvent } from '../core/progress.js';
+import type { Receipt } from '../core/receipt.js';
+import type { VideoRequest } from '../core/request.js';
+
+/** Job data: ids, text and paths only, never media. */
+export interface VideoJobData {
+  request: VideoRequest;
+  owner: JobOwner;
+  /** Where to report; null for the CLI and tests that only listen to events. */
+  target: ChatTarget | null;
+  createdAt: number;
+}
+
+export type JobState = 'waiting' | 'active' | 'completed' | 'failed' | 'cancelled';
+
+export interface JobInfo {
+  id: string;
+  state: JobState;
+  data: VideoJobData;
+  /** 1-based place among waiting jobs; undefined unless waiting. */
+  position?: number;
+  etaSec?: number;
+  attempts: number;
+  createdAt: number;
+  startedAt?: number;
+  finishedAt?: number;
+}
+
+export interface EnqueueOptions {
+  /** Same key, same job: a retried chat update or a double click does not make two videos. */
+  idempotencyKey: string;
+}
+
+export interface Enqueued {
+  id: string;
+  /** True when the idempotency key matched an existing job. */
+  duplicate: boolean;
+  position: number;
+  etaSec: number;
+}
+
+export interface JobResult {
+  receipt: Receipt;
+}
+
+export type QueueEvent =
+  | { type: 'progress'; jobId: string; event: ProgressEvent }
+  | { type: 'completed'; jobId: string; result: JobResult }
+  | { type: 'failed'; jobId: string; error: ReturnType<ReelforgeError['toJSON']> }
+  | { type: 'cancelled'; jobId: string };
+
+export interface JobContext {
+  id: string;
+  data: VideoJobData;
+  attempt: number;
+  /** Aborted on cancel or shutdown: stop provider calls and ffmpeg at once. */
+  signal: AbortSignal;
+  progress(event: ProgressEvent): void;
+}
+
+/** Runs one job. Throw a ReelforgeError: `retryable` ones are retried with backoff, others fail at once. */
+export type JobProcessor = (job: JobContext) => Promise<JobResult>;
+
+export interface QueueStats {
+  waiting: number;
+  active: number;
+  completed: number;
+  failed: number;
+  cancelled: number;
+}
+
+export interface JobQueue {
+  /** Throws ReelforgeError `queue_full` or `user_limit` when the job may not wait. */
+  enqueue(data: VideoJobData, options: EnqueueOptions): Promise<Enqueued>;
+  /** Cancels a waiting or running job; false when it is unknown or already finished. */
+  cancel(jobId: string): Promise<boolean>;
+  get(jobId: string): Promise<JobInfo | undefined>;
+  /** Active and waiting jobs, in the order they run. */
+  list(): Promise<JobInfo[]>;
+  stats(): Promise<QueueStats>;
+  /** Subscribes to events from every process; returns the unsubscribe function. */
+  subscribe(listener: (event: QueueEvent) => void): () => void;
+  /** Starts working jobs in this process. */
+  work(processor: JobProcessor): Promise<void>;
+  close(): Promise<void>;
+}
