@@ -1,0 +1,104 @@
+/**
+ * The video job: runs the render for a queued request, shows progress in the requester's chat,
+ * delivers the file (re-encoded to fit the chat's upload limit when needed) and cleans up.
+ * Whichever process runs the job notifies the chat, through the platform's HTTP API alone.
+ */
+import type { ChatTarget } from '../core/chat-target.js';
+import { toReelforgeError, ReelforgeError } from '../core/errors.js';
+import { applyProgress, emptySnapshot, type ProgressEvent, type ProgressSnapshot } from '../core/progress.js';
+import type { Receipt } from '../core/receipt.js';
+import type { JobContext, JobProcessor, JobResult, VideoJobData } from '../queue/types.js';
+import type { Notifier } from './notifier.js';
+
+export interface RenderOutput {
+  path: string;
+  receipt: Receipt;
+  thumbnailPath?: string;
+}
+
+/** Makes the video for a job. The real one runs the pipeline; tests may pass a quick fake. */
+export type RenderVideo = (
+  data: VideoJobData,
+  options: { jobId: string; signal: AbortSignal; onProgress: (event: ProgressEvent) => void },
+) => Promise<RenderOutput>;
+
+/** Re-encodes a file to fit under `maxBytes`; throws ReelforgeError('too_large') when it cannot. */
+export type FitToSize = (path: string, maxBytes: number, signal: AbortSignal) => Promise<string>;
+
+export interface NotifierRegistry {
+  get(platform: ChatTarget['platform']): Notifier | undefined;
+}
+
+export interface VideoJobDeps {
+  render: RenderVideo;
+  notifiers: NotifierRegistry;
+  fitToSize?: FitToSize;
+  /** How many attempts the queue makes; the chat hears of a failure only after the last one. */
+  maxAttempts: number;
+  log?: (line: string, fields?: Record<string, unknown>) => void;
+}
+
+export function notifierRegistry(notifiers: Notifier[]): NotifierRegistry {
+  const byPlatform = new Map<string, Notifier>(notifiers.map((n) => [n.platform, n]));
+  return { get: (platform) => byPlatform.get(platform) };
+}
+
+export function createVideoJobProcessor(deps: VideoJobDeps): JobProcessor {
+  return async (job: JobContext): Promise<JobResult> => {
+    const target = job.data.target;
+    const notifier = target ? deps.notifiers.get(target.platform) : undefined;
+    let snapshot: ProgressSnapshot = emptySnapshot();
+    let pending: Promise<void> = Promise.resolve();
+
+    const show = (next: ProgressSnapshot): void => {
+      if (!target || !notifier) return;
+      // Progress edits are queued one after another so they arrive in order; a failed edit is logged, never fatal.
+      pending = pending
+        .then(() => notifier.progress(target, next, job.id))
+        .catch((error: unknown) => deps.log?.('progress edit failed', { jobId: job.id, error: String(error) }));
+    };
+
+    const onProgress = (event: ProgressEvent): void => {
+      snapshot = applyProgress(snapshot, event);
+      job.progress(event);
+      show(snapshot);
+    };
+
+    try {
+      const output = await deps.render(job.data, { jobId: job.id, signal: job.signal, onProgress });
+      let path = output.path;
+      if (target && notifier) {
+        const limit = notifier.uploadLimitBytes(target);
+        if (output.receipt.sizeBytes > limit) {
+          if (!deps.fitToSize) {
+            throw new ReelforgeError('too_large', 'The video is larger than this chat accepts.', {
+              params: { limitMb: Math.floor(limit / 1048576) },
+            });
+          }
+          onProgress({ type: 'stage', stage: 'upload', status: 'running', note: 'shrinking' });
+          path = await deps.fitToSize(path, limit, job.signal);
+        }
+        onProgress({ type: 'stage', stage: 'upload', status: 'running' });
+        await pending;
+        await notifier.deliver(target, {
+          path,
+          receipt: output.receipt,
+          ...(output.thumbnailPath ? { thumbnailPath: output.thumbnailPath } : {}),
+        });
+        onProgress({ type: 'stage', stage: 'upload', status: 'done' });
+      }
+      await pending;
+      return { receipt: { ...output.receipt, output: path } };
+    } catch (thrown: unknown) {
+      const error = toReelforgeError(thrown);
+      await pending;
+      const final = !error.retryable || job.attempt >= deps.maxAttempts || error.code === 'cancelled';
+      if (final && target && notifier) {
+        await notifier.fail(target, error).catch((notifyError: unknown) =>
+          deps.log?.('failure notice failed', { jobId: job.id, error: String(notifyError) }),
+        );
+      }
+      throw error;
+    }
+  };
+}

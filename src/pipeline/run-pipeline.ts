@@ -1,0 +1,409 @@
+/**
+ * The pipeline: topic in, MP4 out. Platform-neutral; every capability comes through a port.
+ *
+ * Everything that can overlap does: the script streams in segment by segment; each segment's
+ * picture and voice start the moment it arrives (bounded per provider); each segment is encoded as
+ * soon as its picture and voice exist; the music is made while all that runs; the final step only
+ * joins the encoded segments and mixes the audio.
+ */
+import { setMaxListeners } from 'node:events';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import PQueue from 'p-queue';
+import { ReelforgeError, throwIfCancelled, toReelforgeError } from '../core/errors.js';
+import type { ProgressEvent, ProgressListener, Stage } from '../core/progress.js';
+import { addUsage, emptyUsage, type LlmUsage, type Receipt } from '../core/receipt.js';
+import { aspectSize, type VideoRequest } from '../core/request.js';
+import { TIER_PROFILES, tierForDuration } from '../core/tiers.js';
+import { buildCues, estimateMarks } from './captions.js';
+import type { ScriptMeta, Segment } from './model.js';
+import type {
+  ImageProvider,
+  MusicBed,
+  MusicProvider,
+  PromptFixer,
+  RenderedSegment,
+  ScriptWriter,
+  SpeechProvider,
+  SpeechMark,
+  VideoAssembler,
+  VoiceClip,
+} from './ports.js';
+import { splitNarration, targetSegmentCount } from './segmenting.js';
+import { motionFor, segmentTiming } from './timeline.js';
+
+export interface RunUsage {
+  llm: LlmUsage;
+  imagesGenerated: number;
+  width: number;
+  height: number;
+  ttsCharacters: number;
+}
+
+/** What the local checks decided for a segment as it arrived. */
+export type ReviewDecision = { action: 'go' } | { action: 'reuse'; of: number } | { action: 'hold'; reason: string };
+
+/** Dedup and multi-subject checks: local, no LLM; only 'hold' segments go to the batched fixer. */
+export type SegmentReview = (segment: Segment, earlier: readonly Segment[], context: ScriptMeta) => ReviewDecision;
+
+export interface PipelineDeps {
+  writer: ScriptWriter;
+  images: ImageProvider;
+  speech: SpeechProvider;
+  music: MusicProvider;
+  assembler: VideoAssembler;
+  concurrency: { images: number; speech: number };
+  voice?: string;
+  review?: SegmentReview;
+  fixer?: PromptFixer;
+  estimateCost?: (usage: RunUsage) => number;
+  now?: () => number;
+}
+
+export interface PipelineRun {
+  request: VideoRequest;
+  /** Scratch space for this run; the caller removes it. */
+  workDir: string;
+  outPath: string;
+  signal?: AbortSignal;
+  onProgress?: ProgressListener;
+  /** Ask for a visual bible on the balanced tier. */
+  wantBible?: boolean;
+}
+
+interface VoiceOut {
+  path: string;
+  durationSec: number;
+  marks: SpeechMark[];
+}
+
+interface SegmentWork {
+  segment: Segment;
+  image: Promise<string>;
+  voice: Promise<VoiceOut>;
+  rendered: Promise<{ rendered: RenderedSegment; voiceOffsetSec: number; voicePath: string }>;
+  /** Resolves with whether this segment is the last, once that is known. */
+  isLast: Promise<boolean>;
+  resolveIsLast: (last: boolean) => void;
+}
+
+export async function runPipeline(run: PipelineRun, deps: PipelineDeps): Promise<Receipt> {
+  const now = deps.now ?? (() => performance.now());
+  const t0 = now();
+  const { request } = run;
+  const tier = request.tier ?? tierForDuration(request.durationSec);
+  const profile = TIER_PROFILES[tier];
+  const { width, height } = aspectSize(request.aspect);
+  const fps = profile.fps;
+  const offline = deps.writer.offline || deps.images.offline || deps.speech.offline;
+
+  // One controller for the whole run: the caller's cancel, or the first failure, stops every task.
+  const controller = new AbortController();
+  const onOuterAbort = (): void => controller.abort(run.signal?.reason);
+  run.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  const signal = controller.signal;
+  // Every provider call and render listens to this one signal.
+  setMaxListeners(0, signal);
+  let firstError: ReelforgeError | undefined;
+  const fail = (error: unknown): void => {
+    if (!firstError) firstError = toReelforgeError(error);
+    controller.abort(firstError);
+  };
+
+  const emit = (event: ProgressEvent): void => {
+    try {
+      run.onProgress?.(event);
+    } catch {
+      // A broken progress viewer must not break the render.
+    }
+  };
+  const timings: Record<string, number> = {};
+  const spans: Partial<Record<string, { start: number; end: number }>> = {};
+  const mark = (name: string): void => {
+    const t = now();
+    const span = spans[name];
+    if (!span) spans[name] = { start: t, end: t };
+    else span.end = t;
+  };
+
+  const imageQueue = new PQueue({ concurrency: deps.concurrency.images });
+  const speechQueue = new PQueue({ concurrency: deps.concurrency.speech });
+  const work: SegmentWork[] = [];
+  const counts = { images: 0, voice: 0, render: 0 };
+  let total = request.script ? 0 : targetSegmentCount(request.durationSec);
+  let llm = emptyUsage();
+  let imagesGenerated = 0;
+  let imagesReused = 0;
+  let ttsCharacters = 0;
+  let meta: ScriptMeta | undefined;
+  let music: Promise<MusicBed> | undefined;
+  const held: Array<{ segment: Segment; reason: string; release: (prompt: string | undefined) => void }> = [];
+
+  const count = (stage: Stage & keyof typeof counts): void => {
+    counts[stage] += 1;
+    emit({ type: 'count', stage, done: counts[stage], total: Math.max(total, counts[stage]) });
+    if (streamDone && counts[stage] === total) emit({ type: 'stage', stage, status: 'done' });
+  };
+  let streamDone = false;
+
+  const makeImage = (segment: Segment, promptReady: Promise<string | undefined>): Promise<string> =>
+    promptReady.then(async (rewritten) => {
+      throwIfCancelled(signal);
+      const currentMeta = meta;
+      if (!currentMeta) throw new ReelforgeError('internal', 'Script metadata arrived after a segment.');
+      const result = await imageQueue.add(
+        () => {
+          mark('images');
+          return deps.images.generate(
+            {
+              prompt: rewritten ?? segment.imagePrompt,
+              style: styleText(currentMeta),
+              width,
+              height,
+              index: segment.index,
+              total: Math.max(total, segment.index + 1),
+              mood: currentMeta.mood,
+              keywords: segment.keywords ?? segment.narration.split(/\s+/).slice(0, 3).join(' '),
+            },
+            signal,
+          );
+        },
+        { signal },
+      );
+      if (result.cached) imagesReused += 1;
+      else imagesGenerated += 1;
+      const path = join(run.workDir, `image-${pad(segment.index)}.${result.ext}`);
+      await writeFile(path, result.data);
+      mark('images');
+      count('images');
+      return path;
+    });
+
+  const makeVoice = (segment: Segment): Promise<VoiceOut> =>
+    speechQueue.add(
+      async () => {
+        mark('voice');
+        const lang = meta?.lang ?? request.lang;
+        const result = await deps.speech.synthesize(
+          { text: segment.narration, lang, ...(deps.voice ? { voice: deps.voice } : {}) },
+          signal,
+        );
+        if (!result.cached) ttsCharacters += segment.narration.length;
+        const path = join(run.workDir, `voice-${pad(segment.index)}.${result.ext}`);
+        await writeFile(path, result.data);
+        const durationSec = result.durationSec ?? (await deps.assembler.probeDurationSec(path, signal));
+        const marks = result.marks?.length ? result.marks : estimateMarks(segment.narration, durationSec);
+        mark('voice');
+        count('voice');
+        return { path, durationSec, marks };
+      },
+      { signal },
+    );
+
+  const startSegment = (segment: Segment, decision: ReviewDecision): void => {
+    let resolveIsLast: (last: boolean) => void = () => {};
+    const isLast = new Promise<boolean>((resolve) => (resolveIsLast = resolve));
+    const voice = makeVoice(segment);
+    let image: Promise<string>;
+    if (decision.action === 'reuse' && work[decision.of]) {
+      image = work[decision.of]!.image.then((path) => {
+        imagesReused += 1;
+        count('images');
+        return path;
+      });
+    } else if (decision.action === 'hold') {
+      const promptReady = new Promise<string | undefined>((release) => {
+        held.push({ segment, reason: decision.reason, release });
+      });
+      image = makeImage(segment, promptReady);
+    } else {
+      image = makeImage(segment, Promise.resolve(undefined));
+    }
+    const rendered = Promise.all([image, voice, isLast]).then(async ([imagePath, v, last]) => {
+      throwIfCancelled(signal);
+      const first = segment.index === 0;
+      const timing = segmentTiming(v.durationSec, fps, { first, last });
+      mark('render');
+      const out = await deps.assembler.renderSegment(
+        {
+          index: segment.index,
+          imagePath,
+          durationSec: timing.durationSec,
+          cues: buildCues(v.marks, timing.voiceOffsetSec),
+          motion: motionFor(segment.index),
+          width,
+          height,
+          fps,
+          x264Preset: profile.x264Preset,
+          fadeInSec: first ? 0.5 : 0,
+          fadeOutSec: last ? 1 : 0,
+          lang: meta?.lang ?? request.lang,
+          outPath: join(run.workDir, `segment-${pad(segment.index)}.mp4`),
+        },
+        signal,
+      );
+      mark('render');
+      count('render');
+      return { rendered: out, voiceOffsetSec: timing.voiceOffsetSec, voicePath: v.path };
+    });
+    const entry: SegmentWork = { segment, image, voice, rendered, isLast, resolveIsLast };
+    // Failures are collected by `fail`; the promises are awaited together at the end.
+    image.catch(fail);
+    voice.catch(fail);
+    rendered.catch(fail);
+    work.push(entry);
+    // The previous segment now knows it is not the last one.
+    work[segment.index - 1]?.resolveIsLast(false);
+  };
+
+  try {
+    emit({ type: 'started', offline, tier, ...(total ? { segments: total } : {}) });
+    emit({ type: 'stage', stage: 'script', status: 'running', ...(offline ? { note: 'offline draft' } : {}) });
+    mark('script');
+    const narration = request.script ? splitNarration(request.script, targetSegmentCount(request.durationSec)) : undefined;
+    if (narration) total = narration.length;
+    if (request.script && (!narration || narration.length === 0)) {
+      throw new ReelforgeError('bad_input', 'The script has no sentences to narrate.', { params: { reason: 'script_empty' } });
+    }
+
+    const stream = deps.writer.write(
+      {
+        topic: request.topic,
+        durationSec: request.durationSec,
+        lang: request.lang,
+        profile,
+        wantBible: profile.visualBible === 'on' || (profile.visualBible === 'on_request' && Boolean(run.wantBible)),
+        targetSegments: narration?.length ?? targetSegmentCount(request.durationSec),
+        ...(narration ? { narration } : {}),
+      },
+      signal,
+    );
+    for await (const event of stream) {
+      throwIfCancelled(signal);
+      if (firstError) throw firstError;
+      if (event.type === 'meta') {
+        meta = event.meta;
+        emit({ type: 'title', title: meta.title });
+        const mood = meta.mood;
+        emit({ type: 'stage', stage: 'music', status: 'running' });
+        mark('music');
+        music = deps.music.bed({ mood, durationSec: request.durationSec * 1.5 + 10, seed: request.topic, dir: run.workDir }, signal);
+        music.then(
+          () => {
+            mark('music');
+            emit({ type: 'stage', stage: 'music', status: 'done' });
+          },
+          fail,
+        );
+      } else if (event.type === 'segment') {
+        if (!meta) throw new ReelforgeError('internal', 'The script writer sent a segment before its metadata.');
+        const segment: Segment = { ...event.segment, index: work.length };
+        const decision = deps.review && profile.dedup !== 'off' ? deps.review(segment, work.map((w) => w.segment), meta) : { action: 'go' as const };
+        if (work.length === 0) {
+          for (const stage of ['images', 'voice', 'render'] as const) emit({ type: 'stage', stage, status: 'running' });
+        }
+        startSegment(segment, decision);
+      } else {
+        llm = addUsage(llm, event.usage);
+      }
+    }
+    mark('script');
+    streamDone = true;
+    total = work.length;
+    if (total === 0 || !meta || !music) {
+      throw new ReelforgeError('provider_unavailable', 'The script came back empty.', { retryable: true });
+    }
+    work.at(-1)?.resolveIsLast(true);
+    emit({ type: 'stage', stage: 'script', status: 'done' });
+    for (const stage of ['images', 'voice', 'render'] as const) {
+      emit({ type: 'count', stage, done: counts[stage], total });
+      if (counts[stage] === total) emit({ type: 'stage', stage, status: 'done' });
+    }
+
+    // The segments the local checks held go to one batched rewrite; nothing else waits for it.
+    if (held.length > 0) {
+      const reasons = Object.fromEntries(held.map((h) => [h.segment.index, h.reason]));
+      let prompts: Record<number, string> = {};
+      if (deps.fixer) {
+        const fixed = await deps.fixer.rewrite(
+          { segments: held.map((h) => h.segment), reasons, ...(meta.context ? { context: meta.context } : {}), lang: meta.lang },
+          signal,
+        );
+        llm = addUsage(llm, fixed.usage);
+        prompts = fixed.prompts;
+      }
+      for (const h of held) h.release(prompts[h.segment.index]);
+    }
+
+    const results = await Promise.all(work.map((w) => w.rendered));
+    const bed = await music;
+    throwIfCancelled(signal);
+
+    const rendered = results.map((r) => r.rendered);
+    const voice: VoiceClip[] = [];
+    let offset = 0;
+    for (const r of results) {
+      voice.push({ path: r.voicePath, offsetSec: offset + r.voiceOffsetSec });
+      offset += r.rendered.durationSec;
+    }
+    mark('finish');
+    const video = await deps.assembler.finish(
+      { segments: rendered, voice, musicPath: bed.path, durationSec: offset, outPath: run.outPath, title: meta.title },
+      signal,
+    );
+    mark('finish');
+    emit({ type: 'stage', stage: 'render', status: 'done' });
+
+    for (const [name, span] of Object.entries(spans)) if (span) timings[name] = Math.round(span.end - span.start);
+    timings.total = Math.round(now() - t0);
+    const usage: RunUsage = { llm, imagesGenerated, width, height, ttsCharacters };
+    return {
+      output: video.path,
+      title: meta.title,
+      durationSec: round2(video.durationSec),
+      width: video.width,
+      height: video.height,
+      sizeBytes: video.sizeBytes,
+      tier,
+      segments: work.length,
+      offline,
+      lang: meta.lang,
+      llm,
+      images: { generated: imagesGenerated, reused: imagesReused },
+      ttsCharacters,
+      costUsd: deps.estimateCost ? round4(deps.estimateCost(usage)) : 0,
+      timingsMs: timings,
+    };
+  } catch (error) {
+    fail(error);
+    throw firstError ?? toReelforgeError(error);
+  } finally {
+    run.signal?.removeEventListener('abort', onOuterAbort);
+    for (const w of work) w.resolveIsLast(false);
+    for (const h of held) h.release(undefined);
+    imageQueue.clear();
+    speechQueue.clear();
+    // Wait for every started task to settle, so no ffmpeg or HTTP call outlives the run.
+    await Promise.allSettled([...work.flatMap((w) => [w.image, w.voice, w.rendered]), ...(music ? [music] : [])]);
+  }
+}
+
+function styleText(meta: ScriptMeta): string {
+  if (meta.bible) {
+    const people = meta.bible.characters.map((c) => `${c.name}: ${c.look}`).join('; ');
+    return people ? `${meta.bible.style}. Characters: ${people}` : meta.bible.style;
+  }
+  return meta.style ?? '';
+}
+
+function pad(index: number): string {
+  return String(index).padStart(3, '0');
+}
+
+function round2(v: number): number {
+  return Math.round(v * 100) / 100;
+}
+
+function round4(v: number): number {
+  return Math.round(v * 10000) / 10000;
+}

@@ -1,0 +1,150 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ReelforgeError } from '../../src/core/errors.js';
+import type { ProgressEvent } from '../../src/core/progress.js';
+import { validateVideoRequest } from '../../src/core/request.js';
+import { MemoryAssembler, MemoryImages, MemoryMusic, MemoryScriptWriter, MemorySpeech, Recorder } from '../../src/providers/memory/index.js';
+import type { PromptFixer } from '../../src/pipeline/ports.js';
+import { runPipeline, type PipelineDeps, type SegmentReview } from '../../src/pipeline/run-pipeline.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'reelforge-pipeline-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+function deps(overrides: Partial<PipelineDeps> = {}): PipelineDeps & { assembler: MemoryAssembler; images: MemoryImages } {
+  return {
+    writer: new MemoryScriptWriter(),
+    images: new MemoryImages(),
+    speech: new MemorySpeech(),
+    music: new MemoryMusic(),
+    assembler: new MemoryAssembler(),
+    concurrency: { images: 4, speech: 4 },
+    ...overrides,
+  } as PipelineDeps & { assembler: MemoryAssembler; images: MemoryImages };
+}
+
+describe('runPipeline', () => {
+  it('renders every segment and joins them with voice placed on the timeline', async () => {
+    const d = deps();
+    const events: ProgressEvent[] = [];
+    const receipt = await runPipeline(
+      { request: validateVideoRequest({ duration: 20, topic: 'The history of tea' }), workDir: dir, outPath: join(dir, 'out.mp4'), onProgress: (e) => events.push(e) },
+      d,
+    );
+    expect(receipt.segments).toBe(4);
+    expect(receipt.tier).toBe('ultra_fast');
+    expect(receipt.offline).toBe(true);
+    expect(receipt.images).toEqual({ generated: 4, reused: 0 });
+    expect(d.assembler.rendered.map((r) => r.index).sort()).toEqual([0, 1, 2, 3]);
+    const finished = d.assembler.finished!;
+    // Voice clips start where their segment starts (plus the lead-in for the first one).
+    let t = 0;
+    finished.segments.forEach((segment, i) => {
+      expect(finished.voice[i]!.offsetSec).toBeCloseTo(t + (i === 0 ? 0.3 : 0));
+      t += segment.durationSec;
+    });
+    expect(finished.durationSec).toBeCloseTo(t);
+    expect(receipt.durationSec).toBeCloseTo(t, 1);
+    // First and last segments fade; the last one knows it is last.
+    const byIndex = new Map(d.assembler.rendered.map((r) => [r.index, r]));
+    expect(byIndex.get(0)!.fadeInSec).toBeGreaterThan(0);
+    expect(byIndex.get(3)!.fadeOutSec).toBeGreaterThan(0);
+    expect(byIndex.get(1)!.fadeOutSec).toBe(0);
+    // Subtitles stay within their segment.
+    for (const r of d.assembler.rendered) for (const cue of r.cues) expect(cue.endSec).toBeLessThanOrEqual(r.durationSec + 1e-9);
+    expect(events[0]).toMatchObject({ type: 'started', offline: true, tier: 'ultra_fast' });
+    expect(events).toContainEqual({ type: 'stage', stage: 'render', status: 'done' });
+    expect(events).toContainEqual({ type: 'count', stage: 'images', done: 4, total: 4 });
+    expect(receipt.timingsMs.total).toBeGreaterThanOrEqual(0);
+  });
+
+  it('starts pictures, voices and renders while the script is still streaming', async () => {
+    const recorder = new Recorder();
+    const d = deps({
+      writer: new MemoryScriptWriter({ perSegmentMs: 40, recorder }),
+      images: new MemoryImages({ recorder }),
+      speech: new MemorySpeech({ recorder }),
+      assembler: new MemoryAssembler({ recorder }),
+    });
+    const events: Array<{ at: number; e: ProgressEvent }> = [];
+    const t0 = performance.now();
+    await runPipeline(
+      { request: validateVideoRequest({ duration: 30, topic: 'Tea' }), workDir: dir, outPath: join(dir, 'o.mp4'), onProgress: (e) => events.push({ at: performance.now() - t0, e }) },
+      d,
+    );
+    const scriptEnd = recorder.first('script:end')!;
+    expect(recorder.first('image:start')!).toBeLessThan(scriptEnd);
+    expect(recorder.first('speech:start')!).toBeLessThan(scriptEnd);
+    expect(recorder.first('render:start')!).toBeLessThan(scriptEnd);
+    const firstCount = events.find((x) => x.e.type === 'count');
+    expect(firstCount!.at).toBeLessThan(scriptEnd);
+  });
+
+  it('keeps the user narration word for word', async () => {
+    const d = deps();
+    const script = 'Tea began in China. Monks carried it to Japan. Traders took it to Europe. Britain made it a ritual.';
+    const receipt = await runPipeline(
+      { request: validateVideoRequest({ duration: 20, script }), workDir: dir, outPath: join(dir, 'o.mp4') },
+      d,
+    );
+    const spoken = d.assembler.rendered.sort((a, b) => a.index - b.index).flatMap((r) => r.cues.map((c) => c.text)).join(' ');
+    expect(spoken).toBe(script);
+    expect(receipt.segments).toBe(4);
+  });
+
+  it('reuses the picture of a duplicate segment and sends only held segments to one batched rewrite', async () => {
+    const rewrites: number[][] = [];
+    const fixer: PromptFixer = {
+      rewrite: ({ segments }) => {
+        rewrites.push(segments.map((s) => s.index));
+        return Promise.resolve({
+          prompts: Object.fromEntries(segments.map((s) => [s.index, `fixed ${s.index}`])),
+          usage: { calls: 1, promptTokens: 100, completionTokens: 20, totalTokens: 120 },
+        });
+      },
+    };
+    const review: SegmentReview = (segment) =>
+      segment.index === 2 ? { action: 'reuse', of: 0 } : segment.index === 3 ? { action: 'hold', reason: 'two people' } : { action: 'go' };
+    const d = deps({ review, fixer });
+    const receipt = await runPipeline(
+      { request: validateVideoRequest({ duration: 60, topic: 'Tea' }), workDir: dir, outPath: join(dir, 'o.mp4') },
+      d,
+    );
+    expect(rewrites).toEqual([[3]]);
+    expect(receipt.llm.calls).toBe(1);
+    expect(receipt.images.reused).toBe(1);
+    expect(receipt.images.generated).toBe(11);
+    expect(d.images.requests.find((r) => r.index === 3)?.prompt).toBe('fixed 3');
+    const byIndex = new Map(d.assembler.rendered.map((r) => [r.index, r]));
+    expect(byIndex.get(2)!.imagePath).toBe(byIndex.get(0)!.imagePath);
+  });
+
+  it('fails with the provider error, stops other work and leaves no output', async () => {
+    const d = deps({ images: new MemoryImages({ failTimes: 1, latencyMs: 5 }), assembler: new MemoryAssembler({ renderMs: 50 }) });
+    const out = join(dir, 'o.mp4');
+    await expect(runPipeline({ request: validateVideoRequest({ duration: 30, topic: 'Tea' }), workDir: dir, outPath: out }, d)).rejects.toMatchObject({
+      code: 'internal',
+    });
+    expect(d.assembler.finished).toBeUndefined();
+    await expect(readFile(out)).rejects.toThrow();
+  });
+
+  it('stops at once when cancelled', async () => {
+    const controller = new AbortController();
+    const d = deps({ writer: new MemoryScriptWriter({ perSegmentMs: 20 }), images: new MemoryImages({ latencyMs: 1000 }) });
+    const started = performance.now();
+    const run = runPipeline(
+      { request: validateVideoRequest({ duration: 30, topic: 'Tea' }), workDir: dir, outPath: join(dir, 'o.mp4'), signal: controller.signal },
+      d,
+    );
+    setTimeout(() => controller.abort(new ReelforgeError('cancelled', 'The job was cancelled.')), 60);
+    await expect(run).rejects.toMatchObject({ code: 'cancelled' });
+    expect(performance.now() - started).toBeLessThan(900);
+  });
+});
