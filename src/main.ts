@@ -1,0 +1,156 @@
+/**
+ * The composition root: reads the config once, builds providers for it (OpenAI-compatible when a
+ * key or base URL is set, offline otherwise), and wires the pipeline, queue, jobs and bots.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { VideoCommand } from './cli.js';
+import { createProgressPrinter } from './cli-progress.js';
+import { loadConfig, loadDotEnv, type Config } from './config.js';
+import { ReelforgeError } from './core/errors.js';
+import type { ProgressEvent } from './core/progress.js';
+import type { VideoRequest } from './core/request.js';
+import type { RenderOutput } from './jobs/video-job.js';
+import { createLogger, type Logger } from './log.js';
+import { runPipeline, type PipelineDeps } from './pipeline/run-pipeline.js';
+import { extractThumbnail, FfmpegAssembler } from './providers/ffmpeg/assembler.js';
+import { checkTools } from './providers/ffmpeg/run-ffmpeg.js';
+import { MusicLibrary } from './providers/music/library.js';
+import { EspeakSpeech } from './providers/offline/espeak-speech.js';
+import { OfflineIllustrator } from './providers/offline/illustrator.js';
+import { OfflineScriptWriter } from './providers/offline/script-writer.js';
+
+/** The folder holding package.json, music/ and prompts/, wherever the command is run from. */
+const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+export interface Runtime {
+  config: Config;
+  log: Logger;
+  deps: PipelineDeps;
+  render(request: VideoRequest, options: RenderOptions): Promise<RenderOutput>;
+}
+
+export interface RenderOptions {
+  jobId?: string;
+  signal?: AbortSignal;
+  onProgress?: (event: ProgressEvent) => void;
+  outPath?: string;
+  wantBible?: boolean;
+}
+
+export function createRuntime(config: Config, log: Logger = loggerFor(config)): Runtime {
+  const deps = createPipelineDeps(config);
+  return {
+    config,
+    log,
+    deps,
+    async render(request, options) {
+      const jobId = options.jobId ?? randomUUID().slice(0, 8);
+      const outDir = join(config.dataDir, 'out');
+      const workRoot = join(config.dataDir, 'work');
+      await Promise.all([mkdir(outDir, { recursive: true }), mkdir(workRoot, { recursive: true })]);
+      const outPath = resolve(options.outPath ?? join(outDir, `${slug(request.topic)}-${jobId}.mp4`));
+      const workDir = await mkdtemp(join(workRoot, `${jobId}-`));
+      try {
+        const receipt = await runPipeline(
+          {
+            request,
+            workDir,
+            outPath,
+            ...(options.signal ? { signal: options.signal } : {}),
+            ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+            ...(options.wantBible ? { wantBible: true } : {}),
+          },
+          deps,
+        );
+        const thumbnailPath = outPath.replace(/\.mp4$/i, '') + '.jpg';
+        await extractThumbnail(outPath, thumbnailPath, Math.min(1.5, receipt.durationSec / 2), options.signal);
+        log.info('video rendered', { jobId, output: receipt.output, seconds: receipt.durationSec, tokens: receipt.llm.totalTokens, costUsd: receipt.costUsd, ms: receipt.timingsMs.total });
+        return { path: outPath, receipt, thumbnailPath };
+      } finally {
+        // Scratch files go whatever happened; the output and the caches stay.
+        await rm(workDir, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+export function createPipelineDeps(config: Config): PipelineDeps {
+  const assembler = new FfmpegAssembler({ renderConcurrency: config.concurrency.render });
+  const music = new MusicLibrary({ dir: join(PROJECT_ROOT, 'music') });
+  return {
+    writer: new OfflineScriptWriter(),
+    images: new OfflineIllustrator(),
+    speech: new EspeakSpeech(),
+    music,
+    assembler,
+    concurrency: { images: config.concurrency.images, speech: config.concurrency.speech },
+  };
+}
+
+function loggerFor(config: Config): Logger {
+  return createLogger(config.logLevel, [config.openai?.apiKey, config.telegram?.token, config.discord?.token]);
+}
+
+function slug(text: string): string {
+  const s = text
+    .normalize('NFKD')
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}]+/gu, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 48);
+  return s || 'video';
+}
+
+/** Stops at once, with the install command, when a program the render needs is missing. */
+async function preflight(): Promise<void> {
+  const check = await checkTools();
+  if (check.missing.length > 0) {
+    throw new ReelforgeError('missing_dependency', `${check.missing.join(", ")} not found. Install with: ${check.installCommand} (or run: npm run setup)`);
+  }
+}
+
+export async function runVideoCommand(command: VideoCommand): Promise<number> {
+  loadDotEnv();
+  const config = loadConfig();
+  await preflight();
+  const runtime = createRuntime(config, createLogger(command.json ? 'warn' : 'warn', [config.openai?.apiKey]));
+  const printer = createProgressPrinter();
+  const controller = new AbortController();
+  const onSignal = (): void => controller.abort(new ReelforgeError('cancelled', 'Cancelled (Ctrl-C).'));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const output = await runtime.render(command.request, {
+      signal: controller.signal,
+      onProgress: (event) => printer.onEvent(event),
+      ...(command.out ? { outPath: command.out } : {}),
+      wantBible: command.wantBible,
+    });
+    printer.finish();
+    if (command.json) {
+      process.stdout.write(`${JSON.stringify(output.receipt, null, 2)}\n`);
+    } else {
+      const r = output.receipt;
+      process.stderr.write(
+        `Done in ${(r.timingsMs.total ?? 0) / 1000} s: ${r.durationSec} s, ${r.width}x${r.height}, ${r.segments} segments, ` +
+          `${r.llm.totalTokens} LLM tokens, ~$${r.costUsd.toFixed(4)}${r.offline ? ' (offline draft)' : ''}\n`,
+      );
+      process.stdout.write(`${output.path}\n`);
+    }
+    return 0;
+  } finally {
+    printer.finish();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+export function runService(kind: 'bot' | 'worker'): Promise<number> {
+  loadDotEnv();
+  const config = loadConfig();
+  void config;
+  throw new ReelforgeError('config', `"${kind}" is not wired yet.`);
+}

@@ -1,0 +1,85 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const bin = resolve('bin/reelforge.mjs');
+let dataDir: string;
+
+/** The environment of a user with no keys and no bots configured. */
+function env(): NodeJS.ProcessEnv {
+  const clean: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (!/^(OPENAI_|TELEGRAM_|DISCORD_|REDIS_URL|ROLE|ADMIN_IDS)/.test(k)) clean[k] = v;
+  }
+  return { ...clean, DATA_DIR: dataDir };
+}
+
+async function reelforge(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [bin, ...args], { env: env(), maxBuffer: 16 << 20, timeout: 240_000 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'reelforge-cli-'));
+});
+afterAll(async () => {
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+describe('reelforge video', () => {
+  it.each([
+    [['video', 'abc', 'x'], /not a duration.*10 to 180/],
+    [['video', '0', 'x'], /10 to 180 seconds long, not 0/],
+    [['video', '999', 'x'], /10 to 180 seconds long, not 999/],
+    [['video', '20'], /what the video is about/],
+    [['video', '20', 'x'.repeat(10_000)], /keep it under 300/],
+    [['video'], /Give a duration and a topic/],
+    [['video', '20', 'tea', '--tier', 'max'], /Unknown tier/],
+    [['video', '20', 'tea', '--bogus'], /Unknown option/],
+  ])('refuses %j with exit code 2 and one line', async (args, message) => {
+    const result = await reelforge(args);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(message);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stdout).toBe('');
+  });
+
+  it('renders an offline video and prints the JSON receipt on stdout', async () => {
+    const result = await reelforge(['video', '12', 'The history of tea', '--json']);
+    expect(result.stderr).toContain('offline providers');
+    expect(result.code).toBe(0);
+    const receipt = JSON.parse(result.stdout) as Record<string, unknown> & { output: string; llm: Record<string, number>; timingsMs: Record<string, number> };
+    expect(receipt).toMatchObject({
+      width: 1080,
+      height: 1920,
+      tier: 'ultra_fast',
+      offline: true,
+      llm: { calls: 0, promptTokens: 0, completionTokens: 0, totalTokens: 0 },
+      costUsd: 0,
+    });
+    expect(receipt.output.startsWith(join(dataDir, 'out'))).toBe(true);
+    expect(receipt.segments as number).toBeGreaterThanOrEqual(2);
+    expect(receipt.durationSec).toBeGreaterThan(8);
+    expect(receipt.durationSec).toBeLessThan(20);
+    expect(receipt.ttsCharacters).toBeGreaterThan(50);
+    for (const stage of ['script', 'images', 'voice', 'render', 'total']) expect(receipt.timingsMs[stage]).toBeGreaterThanOrEqual(0);
+    const file = await stat(receipt.output);
+    expect(file.size).toBe(receipt.sizeBytes);
+    const { stdout } = await run('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_type,codec_name,width,height:format=duration', '-of', 'json', receipt.output]);
+    const probe = JSON.parse(stdout) as { streams: Array<{ codec_type: string; codec_name: string; width?: number }>; format: { duration: string } };
+    expect(probe.streams.map((s) => `${s.codec_type}:${s.codec_name}`).sort()).toEqual(['audio:aac', 'video:h264']);
+    expect(Number(probe.format.duration)).toBeCloseTo(receipt.durationSec, 0);
+    // The work directory is gone; the output and its thumbnail stay.
+    const { readdir } = await import('node:fs/promises');
+    expect(await readdir(join(dataDir, 'work'))).toEqual([]);
+  });
+});
