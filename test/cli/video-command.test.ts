@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Receipt } from '../../src/core/receipt.js';
 
 const run = promisify(execFile);
 const bin = resolve('bin/reelforge.mjs');
@@ -57,7 +58,7 @@ describe('reelforge video', () => {
     const result = await reelforge(['video', '12', 'The history of tea', '--json']);
     expect(result.stderr).toContain('offline providers');
     expect(result.code).toBe(0);
-    const receipt = JSON.parse(result.stdout) as Record<string, unknown> & { output: string; llm: Record<string, number>; timingsMs: Record<string, number> };
+    const receipt = JSON.parse(result.stdout) as Receipt;
     expect(receipt).toMatchObject({
       width: 1080,
       height: 1920,
@@ -67,7 +68,7 @@ describe('reelforge video', () => {
       costUsd: 0,
     });
     expect(receipt.output.startsWith(join(dataDir, 'out'))).toBe(true);
-    expect(receipt.segments as number).toBeGreaterThanOrEqual(2);
+    expect(receipt.segments).toBeGreaterThanOrEqual(2);
     expect(receipt.durationSec).toBeGreaterThan(8);
     expect(receipt.durationSec).toBeLessThan(20);
     expect(receipt.ttsCharacters).toBeGreaterThan(50);
@@ -79,7 +80,6 @@ describe('reelforge video', () => {
     expect(probe.streams.map((s) => `${s.codec_type}:${s.codec_name}`).sort()).toEqual(['audio:aac', 'video:h264']);
     expect(Number(probe.format.duration)).toBeCloseTo(receipt.durationSec, 0);
     // The work directory is gone; the output and its thumbnail stay.
-    const { readdir } = await import('node:fs/promises');
     expect(await readdir(join(dataDir, 'work'))).toEqual([]);
   });
 });
