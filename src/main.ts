@@ -41,7 +41,7 @@ export interface RenderOptions {
 }
 
 export function createRuntime(config: Config, log: Logger = loggerFor(config)): Runtime {
-  const deps = createPipelineDeps(config);
+  const deps = createPipelineDeps(config, log);
   return {
     config,
     log,
@@ -77,9 +77,9 @@ export function createRuntime(config: Config, log: Logger = loggerFor(config)): 
   };
 }
 
-export function createPipelineDeps(config: Config): PipelineDeps {
+export function createPipelineDeps(config: Config, log: Logger): PipelineDeps {
   const assembler = new FfmpegAssembler({ renderConcurrency: config.concurrency.render });
-  const music = new MusicLibrary({ dir: join(PROJECT_ROOT, 'music') });
+  const music = new MusicLibrary({ dir: join(PROJECT_ROOT, 'music'), onWarning: (message) => log.warn(message) });
   return {
     writer: new OfflineScriptWriter(),
     images: new OfflineIllustrator(),
