@@ -1,0 +1,299 @@
+/**
+ * Bot texts in English and Russian, shared by every chat platform. Plain text only: each platform
+ * adds its own formatting (and escaping) on top. Russian is picked for locales starting with `ru`,
+ * English for everything else.
+ */
+import type { ErrorCode } from '../../core/errors.js';
+import { MAX_DURATION_SEC, MAX_TOPIC_CHARS, MIN_DURATION_SEC } from '../../core/request.js';
+import type { Stage } from '../../core/progress.js';
+
+export type BotLocale = 'en' | 'ru';
+
+/** `ru`, `ru-RU`, `ru_RU` → ru; anything else (or nothing) → en. */
+export function pickLocale(code: string | undefined | null): BotLocale {
+  return code?.toLowerCase().startsWith('ru') ? 'ru' : 'en';
+}
+
+/** The parts of an error a bot needs to explain it; a ReelforgeError or its JSON form both fit. */
+export interface ErrorLike {
+  code: ErrorCode;
+  params?: Record<string, string | number>;
+}
+
+export interface HelpOptions {
+  /** How the command is typed on this platform. */
+  style: 'telegram' | 'discord';
+  isAdmin?: boolean;
+}
+
+export interface BotTexts {
+  help(options: HelpOptions): string;
+  /** Shown at once, before the queue has answered. */
+  accepted: string;
+  /** "Queued, #2 in line, about 1 min". */
+  queued(position: number, etaSec: number): string;
+  starting: string;
+  stage(stage: Stage): string;
+  offlineDraft: string;
+  shrinking: string;
+  cancelButton: string;
+  cancelled: string;
+  cancelRefused: string;
+  cancelUnknown: string;
+  /** The short line the progress message becomes once the video is delivered. */
+  done(title: string, durationSec: number): string;
+  /** Caption pieces under the video. */
+  captionLength(durationSec: number): string;
+  /** The whole caption: title, length, receipt line. */
+  caption(title: string, durationSec: number, receiptLine: string): string;
+  error(error: ErrorLike): string;
+  adminOnly: string;
+  tierSet(target: string, tier: string): string;
+  tierUsage: string;
+  jobCancelled(jobId: string): string;
+  jobNotFound(jobId: string): string;
+  cancelUsage: string;
+  userNotFound(name: string): string;
+  /** Command menu descriptions. */
+  commands: { start: string; help: string; video: string };
+}
+
+/** 75 → "1:15". */
+export function formatClock(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+}
+
+function etaEn(sec: number): string {
+  if (sec < 60) return 'under a minute';
+  const min = Math.round(sec / 60);
+  return `about ${min} min`;
+}
+
+function etaRu(sec: number): string {
+  if (sec < 60) return 'меньше минуты';
+  const min = Math.round(sec / 60);
+  return `около ${min} мин`;
+}
+
+function param(error: ErrorLike, key: string): string | number | undefined {
+  return error.params?.[key];
+}
+
+const en: BotTexts = {
+  help: ({ style, isAdmin }) => {
+    const example =
+      style === 'telegram'
+        ? ['/video 30 The fall of Constantinople', '/video How bees make honey  (30 s)', '/video 60 История чая']
+        : ['/video duration:30 topic:The fall of Constantinople', '/video topic:How bees make honey  (30 s)', '/video duration:60 topic:История чая tier:quality'];
+    const lines = [
+      'I turn a topic into a narrated vertical short video: a script, pictures, a voice, music and subtitles.',
+      '',
+      'Examples:',
+      ...example.map((e) => `  ${e}`),
+      '',
+      `Length: ${MIN_DURATION_SEC} to ${MAX_DURATION_SEC} seconds (30 by default). The narration speaks the topic's language.`,
+      'One message shows the progress; the video arrives in this chat when it is ready.',
+    ];
+    if (isAdmin) {
+      lines.push('', 'Admin: /tier <@user|id|chat> <ultra_fast|balanced|quality|auto>, /stats, /queue, /cancel <job>');
+    }
+    return lines.join('\n');
+  },
+  accepted: '⏳ Got it, queuing your video…',
+  queued: (position, etaSec) =>
+    position <= 1 ? `⏳ Queued, next in line, ${etaEn(etaSec)}` : `⏳ Queued, #${position} in line, ${etaEn(etaSec)}`,
+  starting: '⏳ Starting…',
+  stage: (stage) =>
+    ({ script: 'Script', images: 'Images', voice: 'Voice', music: 'Music', render: 'Render', upload: 'Upload' })[stage],
+  offlineDraft: 'Offline draft: no AI provider is configured, so the script and pictures are placeholders.',
+  shrinking: 'shrinking to fit',
+  cancelButton: '✖ Cancel',
+  cancelled: '✖ Cancelled.',
+  cancelRefused: 'Only the person who asked for this video (or an admin) can cancel it.',
+  cancelUnknown: 'This job has already finished.',
+  done: (title, durationSec) => `✅ Done: ${title} (${formatClock(durationSec)})`,
+  captionLength: (durationSec) => `Length ${formatClock(durationSec)}`,
+  caption: (title, durationSec, receiptLine) => [title, en.captionLength(durationSec), receiptLine].join('\n'),
+  error: (error) => {
+    switch (error.code) {
+      case 'bad_input':
+        return badInputEn(error);
+      case 'user_limit':
+        return 'You already have the videos you are allowed in progress. Wait for one to finish, then ask again.';
+      case 'queue_full':
+        return 'The queue is full right now. Please try again in a few minutes.';
+      case 'cancelled':
+        return '✖ Cancelled.';
+      case 'provider_unavailable':
+        return 'An AI service I use could not be reached. Please try again in a little while.';
+      case 'provider_refused':
+        return 'An AI service I use refused the request (quota or access). An admin has been told; please try later.';
+      case 'content_policy':
+        return 'That topic was refused by the content policy. Please try a different topic.';
+      case 'too_large': {
+        const mb = param(error, 'limitMb');
+        return mb === undefined
+          ? 'The video came out too large to send in this chat. Try a shorter duration.'
+          : `The video came out larger than this chat accepts (${mb} MB). Try a shorter duration.`;
+      }
+      case 'missing_dependency':
+      case 'config':
+        return 'The bot is not set up correctly on the server. An admin has been told.';
+      case 'render_failed':
+        return 'Making the video failed. Please try again.';
+      case 'internal':
+        return 'Something went wrong on our side. Please try again.';
+    }
+  },
+  adminOnly: 'Sorry, that command is for the bot admins only.',
+  tierSet: (target, tier) => (tier === 'auto' ? `Tier for ${target}: automatic (from the duration).` : `Tier for ${target}: ${tier}.`),
+  tierUsage: 'Usage: /tier <@user|id|chat> <ultra_fast|balanced|quality|auto>, or reply to a message with /tier <tier>.',
+  jobCancelled: (jobId) => `Job ${jobId} cancelled.`,
+  jobNotFound: (jobId) => `No waiting or running job ${jobId}.`,
+  cancelUsage: 'Usage: /cancel <job id> (see /queue).',
+  userNotFound: (name) => `I have not seen ${name} yet: use their numeric id, or reply to one of their messages.`,
+  commands: { start: 'What this bot does', help: 'How to use it, with examples', video: 'Make a video: /video 30 <topic>' },
+};
+
+function badInputEn(error: ErrorLike): string {
+  const min = param(error, 'min') ?? MIN_DURATION_SEC;
+  const max = param(error, 'max') ?? MAX_DURATION_SEC;
+  switch (param(error, 'reason')) {
+    case 'duration_not_number':
+      return `The length must be whole seconds from ${min} to ${max}, e.g. /video 30 The fall of Constantinople`;
+    case 'duration_range':
+      return `A video can be ${min} to ${max} seconds long, not ${param(error, 'value') ?? 'that'}.`;
+    case 'topic_empty':
+      return 'Tell me what the video is about, e.g. /video 30 The fall of Constantinople';
+    case 'topic_too_long':
+      return `The topic is too long (${param(error, 'value') ?? 'over'} characters): keep it under ${param(error, 'max') ?? MAX_TOPIC_CHARS}.`;
+    case 'script_too_long':
+      return `The script is too long: keep it under ${param(error, 'max') ?? 20000} characters.`;
+    case 'tier':
+      return 'Unknown tier: use ultra_fast, balanced, quality or auto.';
+    case 'tier_args':
+      return en.tierUsage;
+    case 'aspect':
+      return 'Unknown aspect: use 9:16, 16:9 or 1:1.';
+    case 'lang':
+      return 'Unknown language: use a two-letter code such as en or ru.';
+    default:
+      return 'I could not understand that request. Try /video 30 The fall of Constantinople';
+  }
+}
+
+const ru: BotTexts = {
+  help: ({ style, isAdmin }) => {
+    const example =
+      style === 'telegram'
+        ? ['/video 30 Падение Константинополя', '/video Как пчёлы делают мёд  (30 с)', '/video 60 The history of tea']
+        : ['/video duration:30 topic:Падение Константинополя', '/video topic:Как пчёлы делают мёд  (30 с)', '/video duration:60 topic:The history of tea tier:quality'];
+    const lines = [
+      'Я превращаю тему в короткое вертикальное видео с озвучкой: сценарий, картинки, голос, музыка и субтитры.',
+      '',
+      'Примеры:',
+      ...example.map((e) => `  ${e}`),
+      '',
+      `Длина: от ${MIN_DURATION_SEC} до ${MAX_DURATION_SEC} секунд (по умолчанию 30). Озвучка звучит на языке темы.`,
+      'Ход работы виден в одном сообщении; готовое видео придёт в этот чат.',
+    ];
+    if (isAdmin) {
+      lines.push('', 'Админ: /tier <@user|id|chat> <ultra_fast|balanced|quality|auto>, /stats, /queue, /cancel <job>');
+    }
+    return lines.join('\n');
+  },
+  accepted: '⏳ Принято, ставлю в очередь…',
+  queued: (position, etaSec) =>
+    position <= 1 ? `⏳ В очереди, следующее, ${etaRu(etaSec)}` : `⏳ В очереди, №${position}, ${etaRu(etaSec)}`,
+  starting: '⏳ Начинаю…',
+  stage: (stage) =>
+    ({ script: 'Сценарий', images: 'Картинки', voice: 'Голос', music: 'Музыка', render: 'Сборка', upload: 'Отправка' })[stage],
+  offlineDraft: 'Черновик без сети: ИИ-провайдер не настроен, поэтому сценарий и картинки — заглушки.',
+  shrinking: 'сжимаю под лимит',
+  cancelButton: '✖ Отменить',
+  cancelled: '✖ Отменено.',
+  cancelRefused: 'Отменить это видео может только тот, кто его заказал (или админ).',
+  cancelUnknown: 'Эта задача уже завершена.',
+  done: (title, durationSec) => `✅ Готово: ${title} (${formatClock(durationSec)})`,
+  captionLength: (durationSec) => `Длина ${formatClock(durationSec)}`,
+  caption: (title, durationSec, receiptLine) => [title, ru.captionLength(durationSec), receiptLine].join('\n'),
+  error: (error) => {
+    switch (error.code) {
+      case 'bad_input':
+        return badInputRu(error);
+      case 'user_limit':
+        return 'У вас уже есть видео в работе — столько, сколько можно. Дождитесь, пока одно закончится, и попробуйте снова.';
+      case 'queue_full':
+        return 'Очередь сейчас заполнена. Попробуйте через несколько минут.';
+      case 'cancelled':
+        return '✖ Отменено.';
+      case 'provider_unavailable':
+        return 'Не удалось связаться с ИИ-сервисом. Попробуйте чуть позже.';
+      case 'provider_refused':
+        return 'ИИ-сервис отклонил запрос (квота или доступ). Админ в курсе; попробуйте позже.';
+      case 'content_policy':
+        return 'Эта тема отклонена правилами контента. Попробуйте другую тему.';
+      case 'too_large': {
+        const mb = param(error, 'limitMb');
+        return mb === undefined
+          ? 'Видео получилось слишком большим для этого чата. Попробуйте покороче.'
+          : `Видео получилось больше, чем принимает этот чат (${mb} МБ). Попробуйте покороче.`;
+      }
+      case 'missing_dependency':
+      case 'config':
+        return 'Бот неправильно настроен на сервере. Админ в курсе.';
+      case 'render_failed':
+        return 'Не удалось собрать видео. Попробуйте ещё раз.';
+      case 'internal':
+        return 'Что-то пошло не так на нашей стороне. Попробуйте ещё раз.';
+    }
+  },
+  adminOnly: 'Извините, эта команда только для админов бота.',
+  tierSet: (target, tier) => (tier === 'auto' ? `Режим для ${target}: автоматически (по длине).` : `Режим для ${target}: ${tier}.`),
+  tierUsage: 'Формат: /tier <@user|id|chat> <ultra_fast|balanced|quality|auto> или ответом на сообщение: /tier <режим>.',
+  jobCancelled: (jobId) => `Задача ${jobId} отменена.`,
+  jobNotFound: (jobId) => `Нет ожидающей или идущей задачи ${jobId}.`,
+  cancelUsage: 'Формат: /cancel <id задачи> (см. /queue).',
+  userNotFound: (name) => `Я ещё не видел ${name}: укажите числовой id или ответьте на его сообщение.`,
+  commands: { start: 'Что умеет бот', help: 'Как пользоваться, с примерами', video: 'Сделать видео: /video 30 <тема>' },
+};
+
+function badInputRu(error: ErrorLike): string {
+  const min = param(error, 'min') ?? MIN_DURATION_SEC;
+  const max = param(error, 'max') ?? MAX_DURATION_SEC;
+  switch (param(error, 'reason')) {
+    case 'duration_not_number':
+      return `Длина — целое число секунд от ${min} до ${max}, например: /video 30 Падение Константинополя`;
+    case 'duration_range':
+      return `Видео может длиться от ${min} до ${max} секунд, а не ${param(error, 'value') ?? 'столько'}.`;
+    case 'topic_empty':
+      return 'Напишите, о чём видео, например: /video 30 Падение Константинополя';
+    case 'topic_too_long':
+      return `Тема слишком длинная (${param(error, 'value') ?? 'много'} символов): не больше ${param(error, 'max') ?? MAX_TOPIC_CHARS}.`;
+    case 'script_too_long':
+      return `Сценарий слишком длинный: не больше ${param(error, 'max') ?? 20000} символов.`;
+    case 'tier':
+      return 'Неизвестный режим: ultra_fast, balanced, quality или auto.';
+    case 'tier_args':
+      return ru.tierUsage;
+    case 'aspect':
+      return 'Неизвестный формат: 9:16, 16:9 или 1:1.';
+    case 'lang':
+      return 'Неизвестный язык: двухбуквенный код, например en или ru.';
+    default:
+      return 'Не понял запрос. Попробуйте: /video 30 Падение Константинополя';
+  }
+}
+
+const TEXTS: Record<BotLocale, BotTexts> = { en, ru };
+
+/** The texts for a locale code such as `ru`, `en-US` or Discord's `ru` / `en-GB`. */
+export function botTexts(locale: string | undefined | null): BotTexts {
+  return TEXTS[pickLocale(locale)];
+}
+
+/** The user-facing explanation of an error, in the user's language. Never a stack or a secret. */
+export function errorText(error: ErrorLike, locale: string | undefined | null): string {
+  return botTexts(locale).error(error);
+}

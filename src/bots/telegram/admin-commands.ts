@@ -1,0 +1,92 @@
+/** Admin commands: /tier, /stats, /queue, /cancel <job>. Anyone else gets a polite refusal. */
+import { Composer, type Context } from 'grammy';
+import { ReelforgeError, toReelforgeError } from '../../core/errors.js';
+import { formatQueue, formatStats, parseTierArgs, type TierArgs } from '../shared/admin.js';
+import { botTexts, errorText } from '../shared/i18n.js';
+import type { TierScope } from '../../store/settings.js';
+import { isAdminCtx, localeOf, replyTo, type TelegramBotDeps } from './deps.js';
+
+export function adminCommands(deps: TelegramBotDeps): Composer<Context> {
+  const composer = new Composer();
+  const admins = composer.filter((ctx) => isAdminCtx(deps, ctx));
+
+  admins.command('tier', async (ctx) => {
+    const locale = localeOf(ctx);
+    const t = botTexts(locale);
+    const replied = repliedAuthor(ctx);
+    let args: TierArgs;
+    try {
+      args = parseTierArgs(ctx.match, { hasReply: replied !== undefined });
+    } catch (error) {
+      await ctx.reply(errorText(toReelforgeError(error), locale), replyTo(ctx));
+      return;
+    }
+    let scope: TierScope;
+    let label: string;
+    switch (args.target.kind) {
+      case 'chat':
+        scope = { kind: 'chat', platform: 'telegram', chatId: String(ctx.chat.id) };
+        label = locale === 'ru' ? 'этого чата' : 'this chat';
+        break;
+      case 'user':
+        scope = { kind: 'user', platform: 'telegram', userId: args.target.userId };
+        label = args.target.userId;
+        break;
+      case 'reply': {
+        if (!replied) return;
+        scope = { kind: 'user', platform: 'telegram', userId: String(replied.id) };
+        label = replied.username ? `@${replied.username}` : replied.first_name;
+        break;
+      }
+      case 'username': {
+        const userId = await deps.settings.findUser('telegram', args.target.username);
+        if (!userId) {
+          await ctx.reply(t.userNotFound(`@${args.target.username}`), replyTo(ctx));
+          return;
+        }
+        scope = { kind: 'user', platform: 'telegram', userId };
+        label = `@${args.target.username}`;
+        break;
+      }
+    }
+    await deps.settings.setTier(scope, args.tier);
+    await ctx.reply(t.tierSet(label, args.tier), replyTo(ctx));
+  });
+
+  admins.command('stats', async (ctx) => {
+    const [queue, usage] = await Promise.all([deps.queue.stats(), deps.settings.stats()]);
+    await ctx.reply(formatStats(queue, usage, localeOf(ctx)), replyTo(ctx));
+  });
+
+  admins.command('queue', async (ctx) => {
+    await ctx.reply(formatQueue(await deps.queue.list(), localeOf(ctx)), replyTo(ctx));
+  });
+
+  admins.command('cancel', async (ctx) => {
+    const t = botTexts(localeOf(ctx));
+    const jobId = ctx.match.trim().split(/\s+/)[0] ?? '';
+    if (!jobId) {
+      await ctx.reply(t.cancelUsage, replyTo(ctx));
+      return;
+    }
+    const info = await deps.queue.get(jobId);
+    const cancelled = await deps.queue.cancel(jobId);
+    await ctx.reply(cancelled ? t.jobCancelled(jobId) : t.jobNotFound(jobId.slice(0, 40)), replyTo(ctx));
+    const target = info?.data.target;
+    if (cancelled && target?.platform === 'telegram') {
+      await deps.notifier.fail(target, new ReelforgeError('cancelled', 'The job was cancelled by an admin.'));
+    }
+  });
+  // Only non-admins get this far.
+  composer.command(['tier', 'stats', 'queue', 'cancel'], async (ctx) => {
+    await ctx.reply(botTexts(localeOf(ctx)).adminOnly, replyTo(ctx));
+  });
+  return composer;
+}
+
+/** The author of the message this command replies to; a forum topic's opening message does not count. */
+function repliedAuthor(ctx: Context): NonNullable<Context['from']> | undefined {
+  const reply = ctx.msg?.reply_to_message;
+  if (!reply || reply.forum_topic_created || reply.from?.is_bot) return undefined;
+  return reply.from;
+}

@@ -1,0 +1,68 @@
+/**
+ * The Bot API client setup shared by the bot and the notifier: one place decides the retry policy
+ * and how Telegram's error texts are recognised.
+ */
+import { autoRetry } from '@grammyjs/auto-retry';
+import { Api, GrammyError, HttpError } from 'grammy';
+import { ReelforgeError } from '../../core/errors.js';
+
+export const DEFAULT_API_ROOT = 'https://api.telegram.org';
+
+/** 429s wait out `retry_after` up to this long; a longer wait fails the call instead of stalling a chat. */
+export const RETRY_POLICY = { maxDelaySeconds: 30, maxRetryAttempts: 3 } as const;
+
+export interface TelegramApiOptions {
+  token: string;
+  /** Another Bot API server: a local one in production, the fake in tests. No trailing slash. */
+  apiRoot?: string;
+}
+
+export function installRetry(api: Api): Api {
+  api.config.use(autoRetry(RETRY_POLICY));
+  return api;
+}
+
+/** An `Api` (no update loop) with the retry policy installed: enough for a worker to notify chats. */
+export function createTelegramApi(options: TelegramApiOptions): Api {
+  return installRetry(new Api(options.token, { apiRoot: stripSlash(options.apiRoot ?? DEFAULT_API_ROOT) }));
+}
+
+export function stripSlash(url: string): string {
+  return url.replace(/\/+$/, '');
+}
+
+function described(error: unknown, text: string): boolean {
+  return error instanceof GrammyError && error.description.toLowerCase().includes(text);
+}
+
+/** "message is not modified": the edit would change nothing; not an error for us. */
+export function isNotModified(error: unknown): boolean {
+  return described(error, 'message is not modified');
+}
+
+/** The message was deleted (or never existed): "message to edit not found". */
+export function isMessageGone(error: unknown): boolean {
+  return described(error, 'message to edit not found') || described(error, 'message to delete not found');
+}
+
+/** Turns a failed Bot API call into a ReelforgeError that is safe to show (the token never appears). */
+export function toTelegramError(error: unknown, what: string, limitBytes?: number): ReelforgeError {
+  if (error instanceof ReelforgeError) return error;
+  if (error instanceof GrammyError) {
+    if (error.error_code === 413) {
+      return new ReelforgeError('too_large', 'The video is larger than this chat accepts.', {
+        cause: error,
+        ...(limitBytes !== undefined ? { params: { limitMb: Math.floor(limitBytes / 1048576) } } : {}),
+      });
+    }
+    const retryable = error.error_code === 429 || error.error_code >= 500;
+    return new ReelforgeError(retryable ? 'provider_unavailable' : 'internal', `Telegram refused to ${what}: ${error.description}`, {
+      retryable,
+      cause: error,
+    });
+  }
+  if (error instanceof HttpError) {
+    return new ReelforgeError('provider_unavailable', `Telegram could not be reached to ${what}.`, { retryable: true, cause: error });
+  }
+  return new ReelforgeError('internal', `Could not ${what}.`, { cause: error });
+}

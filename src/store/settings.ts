@@ -1,0 +1,69 @@
+/**
+ * The settings store: admin tier overrides (per user, per chat), usernames the bots have seen (so an
+ * admin can write `/tier @bob quality`), and usage counters for /stats. Implementations: memory,
+ * a JSON file under DATA_DIR, and Redis (src/redis/settings-store.ts); all pass test/store/contract.ts.
+ */
+import type { Platform } from '../core/chat-target.js';
+import type { Tier } from '../core/tiers.js';
+
+export type TierChoice = Tier | 'auto';
+
+export type TierScope =
+  | { kind: 'user'; platform: Platform; userId: string }
+  | { kind: 'chat'; platform: Platform; chatId: string };
+
+export interface TierLookup {
+  platform: Platform;
+  userId: string;
+  chatId?: string;
+}
+
+export type UsageOutcome = 'completed' | 'failed' | 'cancelled';
+
+export interface UsageRecord {
+  platform: Platform;
+  userId: string;
+  outcome: UsageOutcome;
+  tokens?: number;
+  costUsd?: number;
+  images?: number;
+  videoSec?: number;
+}
+
+export interface UsageStats {
+  jobs: number;
+  completed: number;
+  failed: number;
+  cancelled: number;
+  tokens: number;
+  costUsd: number;
+  images: number;
+  videoSec: number;
+  /** Distinct users who asked for at least one video. */
+  users: number;
+}
+
+export interface SettingsStore {
+  /** The override for this request: a user override beats a chat override; undefined means automatic. */
+  getTier(lookup: TierLookup): Promise<Tier | undefined>;
+  /** `auto` removes the override. */
+  setTier(scope: TierScope, tier: TierChoice): Promise<void>;
+  rememberUser(platform: Platform, username: string, userId: string): Promise<void>;
+  findUser(platform: Platform, username: string): Promise<string | undefined>;
+  record(usage: UsageRecord): Promise<void>;
+  stats(): Promise<UsageStats>;
+  close(): Promise<void>;
+}
+
+export function emptyUsageStats(): UsageStats {
+  return { jobs: 0, completed: 0, failed: 0, cancelled: 0, tokens: 0, costUsd: 0, images: 0, videoSec: 0, users: 0 };
+}
+
+export function scopeKey(scope: TierScope): string {
+  return scope.kind === 'user' ? `user:${scope.platform}:${scope.userId}` : `chat:${scope.platform}:${scope.chatId}`;
+}
+
+/** Usernames are case-insensitive on both platforms; a leading @ is not part of the name. */
+export function normalizeUsername(username: string): string {
+  return username.replace(/^@/, '').toLowerCase();
+}

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { botTexts, errorText, formatClock, pickLocale } from '../../../src/bots/shared/i18n.js';
+import { ERROR_CODES, ReelforgeError } from '../../../src/core/errors.js';
+import { parseDuration, validateVideoRequest } from '../../../src/core/request.js';
+import { STAGES } from '../../../src/core/progress.js';
+
+describe('bot texts', () => {
+  it('speaks Russian to ru-* locales and English to everyone else', () => {
+    expect(pickLocale('ru')).toBe('ru');
+    expect(pickLocale('ru-RU')).toBe('ru');
+    expect(pickLocale('en-GB')).toBe('en');
+    expect(pickLocale('uk')).toBe('en');
+    expect(pickLocale(undefined)).toBe('en');
+  });
+
+  it('has a user message for every error code in both languages, never the internal message', () => {
+    for (const locale of ['en', 'ru']) {
+      for (const code of ERROR_CODES) {
+        const text = errorText(new ReelforgeError(code, 'INTERNAL DETAIL at foo.ts:12'), locale);
+        expect(text.length, `${locale} ${code}`).toBeGreaterThan(10);
+        expect(text).not.toContain('INTERNAL DETAIL');
+        expect(text).not.toContain('undefined');
+      }
+    }
+  });
+
+  it('explains each kind of bad input from the error params', () => {
+    const caught = (fn: () => unknown): ReelforgeError => {
+      try {
+        fn();
+      } catch (error) {
+        return error as ReelforgeError;
+      }
+      throw new Error('expected a throw');
+    };
+    expect(errorText(caught(() => parseDuration('abc')), 'en')).toMatch(/whole seconds from 10 to 180/);
+    expect(errorText(caught(() => parseDuration('999')), 'ru')).toBe('Видео может длиться от 10 до 180 секунд, а не 999.');
+    expect(errorText(caught(() => validateVideoRequest({ topic: '' })), 'en')).toMatch(/^Tell me what the video is about/);
+    expect(errorText(caught(() => validateVideoRequest({ topic: 'x'.repeat(5000) })), 'en')).toBe(
+      'The topic is too long (5000 characters): keep it under 300.',
+    );
+    expect(errorText(caught(() => validateVideoRequest({ topic: 'x', tier: 'turbo' })), 'en')).toMatch(/Unknown tier/);
+    expect(errorText({ code: 'too_large', params: { limitMb: 50 } }, 'en')).toMatch(/\(50 MB\)/);
+  });
+
+  it('says the place in line and a rough wait', () => {
+    expect(botTexts('en').queued(2, 75)).toBe('⏳ Queued, #2 in line, about 1 min');
+    expect(botTexts('en').queued(1, 20)).toBe('⏳ Queued, next in line, under a minute');
+    expect(botTexts('ru').queued(3, 180)).toBe('⏳ В очереди, №3, около 3 мин');
+  });
+
+  it('names every stage and builds the caption', () => {
+    for (const stage of STAGES) expect(botTexts('ru').stage(stage)).toMatch(/^[А-Я]/);
+    expect(botTexts('en').caption('Tea', 75, '15 tokens')).toBe('Tea\nLength 1:15\n15 tokens');
+    expect(formatClock(9.6)).toBe('0:10');
+  });
+});

@@ -1,0 +1,46 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { alice, boris, startHarness, type Harness } from './harness.js';
+import { expectPlayableVideo } from './expect-video.js';
+
+describe('/video in a forum topic of a supergroup', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    // One render at a time, so the second request really waits in line.
+    h = await startHarness({ concurrency: 1, minIntervalMs: { private: 1000, group: 1000 }, fake: { minEditIntervalMs: 900 } });
+  });
+  afterAll(async () => {
+    await h?.stop();
+  });
+
+  it('gives each of two users their own progress message and video, all inside the topic', async () => {
+    const group = h.fake.group(-1001234567890, 'Tea lovers', { forum: true });
+    const topic = h.fake.createTopic(group, 'Videos', alice);
+    const askA = h.fake.sendUserMessage(group, alice, '/video@reelforge_bot 10 The history of tea', { threadId: topic });
+    const askB = h.fake.sendUserMessage(group, boris, '/video@reelforge_bot 11 История чая', { threadId: topic });
+
+    const videos = await h.fake.waitFor(() => {
+      const sent = h.fake.botMessages(group.id).filter((m) => m.video);
+      return sent.length === 2 ? sent : undefined;
+    }, 40_000, 'two videos');
+    await h.fake.waitFor(() => h.fake.botMessages(group.id).filter((m) => /Done|Готово/.test(m.versions.at(-1)?.text ?? '')).length === 2, 10_000, 'two done lines');
+
+    const bot = h.fake.botMessages(group.id);
+    expect(bot).toHaveLength(4);
+    for (const message of bot) expect(message.threadId).toBe(topic);
+
+    const progressA = bot.find((m) => !m.video && m.replyToMessageId === askA.messageId);
+    const progressB = bot.find((m) => !m.video && m.replyToMessageId === askB.messageId);
+    expect(progressA?.versions.at(-1)?.text).toBe('✅ Done: The history of tea (0:10)');
+    // Boris's client is Russian: his message speaks Russian, and showed his place in line while he waited.
+    expect(progressB?.versions.at(-1)?.text).toBe('✅ Готово: История чая (0:11)');
+    expect(progressB?.versions.some((v) => /В очереди/.test(v.text ?? ''))).toBe(true);
+
+    const videoA = videos.find((v) => v.replyToMessageId === askA.messageId);
+    const videoB = videos.find((v) => v.replyToMessageId === askB.messageId);
+    expect(videoA && videoB).toBeTruthy();
+    await expectPlayableVideo(videoA!, 10, h.dataDir);
+    await expectPlayableVideo(videoB!, 11, h.dataDir);
+    expect(videoB?.versions[0]?.caption).toMatch(/^История чая\nДлина 0:11\n/);
+    expect(h.fake.rateLimitedEdits).toBe(0);
+  });
+});

@@ -1,0 +1,64 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTelegramBot, type RunningTelegramBot } from '../../../src/bots/telegram/run.js';
+import { MemorySettingsStore } from '../../../src/store/memory-settings-store.js';
+import { LocalJobQueue } from '../../../src/queue/local-queue.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FakeTelegramServer } from '../../fakes/telegram-server.js';
+import { alice } from './harness.js';
+
+describe('webhook mode', () => {
+  let fake: FakeTelegramServer;
+  let running: RunningTelegramBot;
+  let queue: LocalJobQueue;
+  let dir: string;
+  const secret = 'hook-secret-42';
+
+  beforeAll(async () => {
+    fake = await FakeTelegramServer.start();
+    dir = await mkdtemp(join(tmpdir(), 'reelforge-webhook-'));
+    queue = await LocalJobQueue.open({ dir });
+    running = await startTelegramBot({
+      token: fake.token,
+      apiRoot: fake.apiRoot,
+      queue,
+      settings: new MemorySettingsStore(),
+      adminIds: new Set(),
+      mode: { kind: 'webhook', url: 'https://bot.example/telegram', secret, port: 0, host: '127.0.0.1' },
+    });
+  });
+  afterAll(async () => {
+    await running?.stop();
+    await queue?.close();
+    await fake?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const update = (text: string, chatId: number) => ({
+    update_id: 1,
+    message: { message_id: 1, date: 0, chat: { id: chatId, type: 'private', first_name: 'Alice' }, from: alice, text, entities: [{ type: 'bot_command', offset: 0, length: text.length }] },
+  });
+  const post = (body: unknown, token?: string) =>
+    fetch(`http://127.0.0.1:${running.port}/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token ? { 'x-telegram-bot-api-secret-token': token } : {}) },
+      body: JSON.stringify(body),
+    });
+
+  it('registers the webhook with its secret token', () => {
+    const call = fake.calls.find((c) => c.method === 'setWebhook');
+    expect(call?.params).toMatchObject({ url: 'https://bot.example/telegram', secret_token: secret });
+  });
+
+  it('refuses an update without the right secret and handles one with it', async () => {
+    const chat = fake.privateChat(alice);
+    expect((await post(update('/help', chat.id), 'wrong')).status).toBe(401);
+    expect((await post(update('/help', chat.id))).status).toBe(401);
+    expect(fake.botMessages(chat.id)).toHaveLength(0);
+
+    expect((await post(update('/help', chat.id), secret)).status).toBe(200);
+    const reply = await fake.waitFor(() => fake.botMessages(chat.id)[0], 5000, 'the help reply');
+    expect(reply.versions[0]?.text).toContain('narrated vertical short video');
+  });
+});
