@@ -1,0 +1,74 @@
+/**
+ * A content-addressed store on disk: an entry's name is the sha256 of a canonical JSON key, so the
+ * same request always lands on the same file and a retried or resumed job finds what it paid for.
+ * Writes go to a temp file and are renamed into place, so a reader never sees half a file; the
+ * metadata file is written last and marks the entry complete.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/** JSON with object keys sorted at every level, so `{a,b}` and `{b,a}` hash alike. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => {
+    if (v && typeof v === 'object' && !Array.isArray(v) && !Buffer.isBuffer(v)) {
+      const sorted: Record<string, unknown> = {};
+      for (const k of Object.keys(v).sort()) sorted[k] = (v as Record<string, unknown>)[k];
+      return sorted;
+    }
+    return v;
+  });
+}
+
+export function contentKey(value: unknown): string {
+  return createHash('sha256').update(canonicalJson(value)).digest('hex');
+}
+
+export interface StoredEntry<M> {
+  data: Buffer;
+  meta: M;
+}
+
+export class ContentStore {
+  constructor(readonly dir: string) {}
+
+  private paths(hash: string): { folder: string; data: string; meta: string } {
+    const folder = join(this.dir, hash.slice(0, 2));
+    return { folder, data: join(folder, `${hash}.bin`), meta: join(folder, `${hash}.json`) };
+  }
+
+  async get<M>(hash: string): Promise<StoredEntry<M> | undefined> {
+    const p = this.paths(hash);
+    let metaText: string;
+    try {
+      metaText = await readFile(p.meta, 'utf8');
+    } catch {
+      return undefined;
+    }
+    try {
+      const meta = JSON.parse(metaText) as M;
+      const data = await readFile(p.data);
+      return { data, meta };
+    } catch {
+      // A damaged entry is a miss: the caller pays once more and overwrites it.
+      return undefined;
+    }
+  }
+
+  async put<M>(hash: string, data: Buffer, meta: M): Promise<void> {
+    const p = this.paths(hash);
+    await mkdir(p.folder, { recursive: true });
+    await atomicWrite(p.data, data);
+    await atomicWrite(p.meta, JSON.stringify(meta));
+  }
+}
+
+async function atomicWrite(path: string, data: Buffer | string): Promise<void> {
+  const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    await writeFile(temp, data);
+    await rename(temp, path);
+  } finally {
+    await rm(temp, { force: true });
+  }
+}

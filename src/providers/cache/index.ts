@@ -1,0 +1,3 @@
+export { ContentStore, canonicalJson, contentKey } from './content-store.js';
+export { cachedImages, cachedSpeech, type CacheOptions } from './media-cache.js';
+export { fileLlmCache, memoryLlmCache, type CachedLlmResponse, type LlmResponseCache } from './llm-cache.js';

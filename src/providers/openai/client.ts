@@ -1,0 +1,255 @@
+/**
+ * The one place the `openai` SDK is constructed. SDK retries are off: we retry ourselves so that
+ * every provider shares one policy (exponential backoff with full jitter, `Retry-After` honoured
+ * and bounded) and every failure ends as a typed `ReelforgeError` that never carries the key.
+ */
+import OpenAI from 'openai';
+import { ReelforgeError, isAbortError, throwIfCancelled } from '../../core/errors.js';
+
+export interface OpenAiClientOptions {
+  apiKey: string;
+  /** Any OpenAI-compatible server, e.g. `http://127.0.0.1:11434/v1`. */
+  baseURL?: string | undefined;
+  timeouts?: {
+    /** Until the response headers arrive (the SDK's own timeout). */
+    requestMs?: number;
+    /** Longest silence inside a streamed response before it counts as stalled. */
+    streamIdleMs?: number;
+  };
+  retry?: Partial<RetryPolicy>;
+}
+
+export interface RetryPolicy {
+  /** Attempts in all, the first included. */
+  maxAttempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** A server's `Retry-After` is obeyed up to this; beyond it we give up rather than wait. */
+  maxRetryAfterMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 4, baseDelayMs: 500, maxDelayMs: 8_000, maxRetryAfterMs: 30_000 };
+
+export interface OpenAiConnection {
+  readonly sdk: OpenAI;
+  readonly retry: RetryPolicy;
+  readonly requestTimeoutMs: number;
+  readonly streamIdleMs: number;
+  /** Redacts the key (and anything key-shaped) from a text before it goes anywhere. */
+  redact(text: string): string;
+}
+
+export function createOpenAiClient(options: OpenAiClientOptions): OpenAiConnection {
+  const requestTimeoutMs = options.timeouts?.requestMs ?? 60_000;
+  const sdk = new OpenAI({
+    apiKey: options.apiKey,
+    baseURL: options.baseURL ?? null,
+    maxRetries: 0,
+    timeout: requestTimeoutMs,
+  });
+  const key = options.apiKey;
+  return {
+    sdk,
+    retry: { ...DEFAULT_RETRY, ...options.retry },
+    requestTimeoutMs,
+    streamIdleMs: options.timeouts?.streamIdleMs ?? 20_000,
+    redact: (text) => redactSecrets(text, key),
+  };
+}
+
+export function redactSecrets(text: string, key?: string): string {
+  let out = text;
+  if (key && key.length >= 4) out = out.split(key).join('[redacted]');
+  return out.replace(/\b(sk|rk|pk)-[A-Za-z0-9_*-]{6,}/g, '[redacted]');
+}
+
+/** What we read from an SDK APIError, typed (the SDK's generic parameters are `any` after instanceof). */
+interface ApiFailure {
+  status: number;
+  code: string;
+  type: string;
+  param: string;
+  message: string;
+  headers: Headers | undefined;
+}
+
+function apiFailure(error: unknown): ApiFailure | undefined {
+  if (!(error instanceof OpenAI.APIError) || error instanceof OpenAI.APIConnectionError || error instanceof OpenAI.APIUserAbortError) {
+    return undefined;
+  }
+  const e = error as { status?: number; code?: string | null; type?: string; param?: string | null; message: string; headers?: Headers };
+  return { status: e.status ?? 0, code: e.code ?? '', type: e.type ?? '', param: e.param ?? '', message: e.message, headers: e.headers };
+}
+
+// ---------------------------------------------------------------- retry
+
+/** Seconds (`"2"`) or an HTTP date; undefined when absent or unreadable. */
+export function parseRetryAfterMs(value: string | null | undefined, now = Date.now()): number | undefined {
+  if (!value) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
+  const at = Date.parse(trimmed);
+  if (Number.isNaN(at)) return undefined;
+  return Math.max(0, at - now);
+}
+
+/** Full jitter: a uniform delay in [0, min(max, base * 2^attempt)), so herds of clients spread out. */
+export function backoffDelayMs(attempt: number, policy: RetryPolicy, random: () => number = Math.random): number {
+  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+  return Math.floor(random() * ceiling);
+}
+
+interface RetryInfo {
+  retryable: boolean;
+  retryAfterMs?: number;
+}
+
+function retryInfo(error: unknown): RetryInfo {
+  if (error instanceof ReelforgeError) return { retryable: error.retryable && error.code === 'provider_unavailable' };
+  if (error instanceof OpenAI.APIUserAbortError) return { retryable: false };
+  if (error instanceof OpenAI.APIConnectionError) return { retryable: true };
+  const failure = apiFailure(error);
+  if (failure) {
+    const status = failure.status;
+    if (status === 429 && isQuotaError(failure)) return { retryable: false };
+    if (status === 408 || status === 409 || status === 429 || status >= 500) {
+      const header = failure.headers?.get('retry-after-ms');
+      const retryAfterMs = header && /^\d+$/.test(header) ? Number(header) : parseRetryAfterMs(failure.headers?.get('retry-after'));
+      return retryAfterMs === undefined ? { retryable: true } : { retryable: true, retryAfterMs };
+    }
+  }
+  return { retryable: false };
+}
+
+/**
+ * Runs `attempt` until it succeeds, fails for good, or the attempts run out; every failure that
+ * leaves is a ReelforgeError. `attempt` gets its 1-based number (for logs and for stream restarts).
+ */
+export async function withRetry<T>(
+  connection: Pick<OpenAiConnection, 'retry' | 'redact'>,
+  what: string,
+  attempt: (n: number) => Promise<T>,
+  signal?: AbortSignal,
+): Promise<T> {
+  const policy = connection.retry;
+  for (let n = 1; ; n++) {
+    throwIfCancelled(signal);
+    try {
+      return await attempt(n);
+    } catch (error) {
+      if (signal?.aborted) throwIfCancelled(signal);
+      const info = retryInfo(error);
+      if (!info.retryable) throw toProviderError(error, what, connection.redact);
+      if (n >= policy.maxAttempts) throw exhausted(error, what, n, connection.redact);
+      if (info.retryAfterMs !== undefined && info.retryAfterMs > policy.maxRetryAfterMs) {
+        throw exhausted(error, what, n, connection.redact);
+      }
+      const delay = info.retryAfterMs ?? backoffDelayMs(n, policy);
+      await sleep(delay, signal);
+    }
+  }
+}
+
+function exhausted(error: unknown, what: string, attempts: number, redact: (s: string) => string): ReelforgeError {
+  return new ReelforgeError('provider_unavailable', `The AI provider kept failing (${what}); try again in a few minutes.`, {
+    retryable: true,
+    cause: safeCause(error, redact),
+    params: { provider: 'openai', what, attempts },
+  });
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (ms <= 0) return resolve();
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }
+    function onAbort(): void {
+      clearTimeout(timer);
+      reject(new ReelforgeError('cancelled', 'The job was cancelled.'));
+    }
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+// ---------------------------------------------------------------- error mapping
+
+function isQuotaError(failure: ApiFailure): boolean {
+  return failure.code === 'insufficient_quota' || failure.type === 'insufficient_quota';
+}
+
+const CONTENT_CODES = new Set(['content_policy_violation', 'moderation_blocked', 'content_filter', 'safety_violation']);
+
+/** A plain Error holding what a log needs (status, code, the provider's words) with secrets removed. */
+function safeCause(error: unknown, redact: (s: string) => string): Error {
+  const failure = apiFailure(error);
+  if (failure) {
+    const parts = [`status ${failure.status}`, failure.code ? `code ${failure.code}` : '', failure.type ? `type ${failure.type}` : ''];
+    return new Error(redact(`${parts.filter(Boolean).join(', ')}: ${failure.message}`));
+  }
+  if (error instanceof ReelforgeError) return new Error(redact(`${error.code}: ${error.message}`));
+  if (error instanceof Error) return new Error(redact(`${error.name}: ${error.message}`));
+  return new Error(redact(String(error)));
+}
+
+/** Maps anything the SDK (or our stream handling) threw to a ReelforgeError with a user-safe message. */
+export function toProviderError(error: unknown, what: string, redact: (s: string) => string = (s) => s): ReelforgeError {
+  if (error instanceof ReelforgeError) return error;
+  if (isAbortError(error) || error instanceof OpenAI.APIUserAbortError) {
+    return new ReelforgeError('cancelled', 'The job was cancelled.', { cause: safeCause(error, redact) });
+  }
+  const cause = safeCause(error, redact);
+  const params = { provider: 'openai', what };
+  if (error instanceof OpenAI.APIConnectionError) {
+    return new ReelforgeError('provider_unavailable', `The AI provider could not be reached (${what}).`, { retryable: true, cause, params });
+  }
+  const failure = apiFailure(error);
+  if (failure) {
+    const { status, code } = failure;
+    if (status === 401 || status === 403) {
+      return new ReelforgeError('provider_refused', 'The AI provider refused the API key: check OPENAI_API_KEY.', {
+        cause,
+        params: { ...params, reason: 'auth', status },
+      });
+    }
+    if (isQuotaError(failure)) {
+      return new ReelforgeError('provider_refused', 'The AI provider account has run out of quota or credit.', {
+        cause,
+        params: { ...params, reason: 'quota', status },
+      });
+    }
+    if (CONTENT_CODES.has(code) || /safety system|content polic/i.test(failure.message)) {
+      return new ReelforgeError('content_policy', 'The AI provider refused this content under its content policy.', {
+        cause,
+        params: { ...params, reason: 'content_policy', status },
+      });
+    }
+    if (status === 404) {
+      return new ReelforgeError('config', `The AI provider does not offer the requested model or endpoint (${what}).`, {
+        cause,
+        params: { ...params, reason: 'not_found', status },
+      });
+    }
+    if (status === 429 || status >= 500 || status === 408) {
+      return new ReelforgeError('provider_unavailable', `The AI provider is busy or failing (${what}); try again later.`, {
+        retryable: true,
+        cause,
+        params: { ...params, status },
+      });
+    }
+    return new ReelforgeError('provider_refused', `The AI provider rejected the request (${what}).`, {
+      cause,
+      params: { ...params, reason: 'bad_request', status },
+    });
+  }
+  return new ReelforgeError('internal', 'Something went wrong on our side.', { cause });
+}
+
+/** True for a 400/422 about one request field, e.g. a server without `json_schema` or `wav` support. */
+export function isUnsupportedFieldError(error: unknown, field: string): boolean {
+  const failure = apiFailure(error);
+  if (!failure || (failure.status !== 400 && failure.status !== 422)) return false;
+  return failure.param === field || failure.message.includes(field);
+}
