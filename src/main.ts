@@ -21,6 +21,9 @@ import { MusicLibrary } from './providers/music/library.js';
 import { EspeakSpeech } from './providers/offline/espeak-speech.js';
 import { OfflineIllustrator } from './providers/offline/illustrator.js';
 import { OfflineScriptWriter } from './providers/offline/script-writer.js';
+import { createOpenAiProviders } from './providers/openai/index.js';
+import { createSegmentReview } from './pipeline/dedup.js';
+import { buildPricingTable, estimateCost } from './pipeline/pricing.js';
 
 /** The folder holding package.json, music/ and prompts/, wherever the command is run from. */
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -77,16 +80,54 @@ export function createRuntime(config: Config, log: Logger = loggerFor(config)): 
   };
 }
 
-export function createPipelineDeps(config: Config, log: Logger): PipelineDeps {
-  const assembler = new FfmpegAssembler({ renderConcurrency: config.concurrency.render });
-  const music = new MusicLibrary({ dir: join(PROJECT_ROOT, 'music'), onWarning: (message) => log.warn(message) });
+/**
+ * Providers for the config: OpenAI-compatible ones (with content-addressed caches under
+ * DATA_DIR/cache, the local dedup and multi-subject checks and cost estimates) when a key or base
+ * URL is set, offline ones otherwise. One assembler per process: its pool bounds renders.
+ */
+export function createPipelineDeps(config: Config, log: Logger, overrides: Partial<PipelineDeps> = {}): PipelineDeps {
+  const assembler = overrides.assembler ?? new FfmpegAssembler({ renderConcurrency: config.concurrency.render });
+  const music = overrides.music ?? new MusicLibrary({ dir: join(PROJECT_ROOT, 'music'), onWarning: (message) => log.warn(message) });
+  const concurrency = { images: config.concurrency.images, speech: config.concurrency.speech };
+  const openai = config.openai;
+  if (!openai) {
+    return {
+      writer: new OfflineScriptWriter(),
+      images: new OfflineIllustrator(),
+      speech: new EspeakSpeech(),
+      music,
+      assembler,
+      concurrency,
+      ...overrides,
+    };
+  }
+  const providers = createOpenAiProviders({ ...openai, cacheDir: join(config.dataDir, 'cache') });
+  const pricing = buildPricingTable(config.pricingOverrides);
   return {
-    writer: new OfflineScriptWriter(),
-    images: new OfflineIllustrator(),
-    speech: new EspeakSpeech(),
+    writer: providers.writer,
+    fixer: providers.fixer,
+    images: providers.images,
+    speech: providers.speech,
     music,
     assembler,
-    concurrency: { images: config.concurrency.images, speech: config.concurrency.speech },
+    concurrency,
+    voice: openai.ttsVoice,
+    reviewFor: (profile) => createSegmentReview(profile),
+    estimateCost: (usage) =>
+      estimateCost(
+        {
+          llmModel: openai.llmModel,
+          usage: usage.llm,
+          imageModel: openai.imageModel,
+          imageQuality: openai.imageQuality,
+          imagesGenerated: usage.imagesGenerated,
+          size: { width: usage.width, height: usage.height },
+          ttsModel: openai.ttsModel,
+          ttsCharacters: usage.ttsCharacters,
+        },
+        pricing,
+      ).totalUsd,
+    ...overrides,
   };
 }
 

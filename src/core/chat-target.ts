@@ -35,6 +35,8 @@ export interface DiscordTarget {
   guildId?: string;
   progressMessageId?: string;
   locale: string;
+  /** The interaction's `attachment_size_limit` in bytes (boosted servers allow more); 10 MiB when unknown. */
+  attachmentSizeLimit?: number;
 }
 
 export type ChatTarget = TelegramTarget | DiscordTarget;

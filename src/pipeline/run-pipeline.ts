@@ -14,7 +14,7 @@ import { ReelforgeError, throwIfCancelled, toReelforgeError } from '../core/erro
 import type { ProgressEvent, ProgressListener, Stage } from '../core/progress.js';
 import { addUsage, emptyUsage, type LlmUsage, type Receipt } from '../core/receipt.js';
 import { aspectSize, type VideoRequest } from '../core/request.js';
-import { TIER_PROFILES, tierForDuration } from '../core/tiers.js';
+import { TIER_PROFILES, tierForDuration, type TierProfile } from '../core/tiers.js';
 import { buildCues, estimateMarks } from './captions.js';
 import type { ScriptMeta, Segment } from './model.js';
 import type {
@@ -54,7 +54,8 @@ export interface PipelineDeps {
   assembler: VideoAssembler;
   concurrency: { images: number; speech: number };
   voice?: string;
-  review?: SegmentReview;
+  /** The local checks for a tier (dedup, multi-subject); absent means every segment goes as written. */
+  reviewFor?: (profile: TierProfile) => SegmentReview;
   fixer?: PromptFixer;
   estimateCost?: (usage: RunUsage) => number;
   now?: () => number;
@@ -96,6 +97,7 @@ export async function runPipeline(run: PipelineRun, deps: PipelineDeps): Promise
   const { width, height } = aspectSize(request.aspect);
   const fps = profile.fps;
   const offline = deps.writer.offline || deps.images.offline || deps.speech.offline;
+  const review = deps.reviewFor?.(profile);
 
   // One controller for the whole run: the caller's cancel, or the first failure, stops every task.
   const controller = new AbortController();
@@ -298,7 +300,7 @@ export async function runPipeline(run: PipelineRun, deps: PipelineDeps): Promise
       } else if (event.type === 'segment') {
         if (!meta) throw new ReelforgeError('internal', 'The script writer sent a segment before its metadata.');
         const segment: Segment = { ...event.segment, index: work.length };
-        const decision = deps.review && profile.dedup !== 'off' ? deps.review(segment, work.map((w) => w.segment), meta) : { action: 'go' as const };
+        const decision = review ? review(segment, work.map((w) => w.segment), meta) : ({ action: 'go' } as const);
         if (work.length === 0) {
           for (const stage of ['images', 'voice', 'render'] as const) emit({ type: 'stage', stage, status: 'running' });
         }

@@ -111,7 +111,7 @@ describe('runPipeline', () => {
     };
     const review: SegmentReview = (segment) =>
       segment.index === 2 ? { action: 'reuse', of: 0 } : segment.index === 3 ? { action: 'hold', reason: 'two people' } : { action: 'go' };
-    const d = deps({ review, fixer });
+    const d = deps({ reviewFor: () => review, fixer });
     const receipt = await runPipeline(
       { request: validateVideoRequest({ duration: 60, topic: 'Tea' }), workDir: dir, outPath: join(dir, 'o.mp4') },
       d,
