@@ -12,7 +12,16 @@ import { loadConfig, loadDotEnv, type Config } from './config.js';
 import { ReelforgeError } from './core/errors.js';
 import type { ProgressEvent } from './core/progress.js';
 import type { VideoRequest } from './core/request.js';
-import type { RenderOutput } from './jobs/video-job.js';
+import { createVideoJobProcessor, notifierRegistry, type RenderOutput } from './jobs/video-job.js';
+import { createDiscordBot } from './bots/discord/bot.js';
+import { DiscordNotifier } from './bots/discord/notifier.js';
+import { TelegramNotifier } from './bots/telegram/notifier.js';
+import { startTelegramBot } from './bots/telegram/run.js';
+import { openJobQueue } from './queue/open-queue.js';
+import { RedisSettingsStore } from './redis/settings-store.js';
+import { FileSettingsStore } from './store/file-settings-store.js';
+import { withUsageRecording } from './store/record-usage.js';
+import type { SettingsStore } from './store/settings.js';
 import { createLogger, type Logger } from './log.js';
 import { runPipeline, type PipelineDeps } from './pipeline/run-pipeline.js';
 import { extractThumbnail, FfmpegAssembler } from './providers/ffmpeg/assembler.js';
@@ -189,9 +198,116 @@ export async function runVideoCommand(command: VideoCommand): Promise<number> {
   }
 }
 
-export function runService(kind: 'bot' | 'worker'): Promise<number> {
+/**
+ * `reelforge bot` and `reelforge worker`. One queue for every request: the local durable queue, or
+ * BullMQ when REDIS_URL is set. Bots take requests; workers run them and notify the chat through
+ * the platform's HTTP API, so the two scale apart. Shutdown on SIGINT/SIGTERM is idempotent.
+ */
+export async function runService(kind: 'bot' | 'worker'): Promise<number> {
   loadDotEnv();
   const config = loadConfig();
-  void config;
-  throw new ReelforgeError('config', `"${kind}" is not wired yet.`);
+  const log = loggerFor(config);
+  const takesRequests = kind === 'bot';
+  const worksJobs = kind === 'worker' || config.role !== 'bot' || !config.redisUrl;
+  if (kind === 'worker' && !config.redisUrl) {
+    throw new ReelforgeError('config', 'reelforge worker takes jobs from Redis: set REDIS_URL (without it, "reelforge bot" works jobs itself).');
+  }
+  if (takesRequests && !config.telegram && !config.discord) {
+    throw new ReelforgeError('config', 'No bot is configured: set TELEGRAM_BOT_TOKEN, or DISCORD_BOT_TOKEN and DISCORD_APPLICATION_ID.');
+  }
+  if (worksJobs) await preflight();
+
+  const queue = await openJobQueue({
+    redisUrl: config.redisUrl,
+    dataDir: config.dataDir,
+    limits: config.limits,
+    concurrency: config.concurrency.generation,
+    attempts: MAX_ATTEMPTS,
+    log: (line) => log.info(line),
+  });
+  const settings: SettingsStore = config.redisUrl
+    ? new RedisSettingsStore({ redis: config.redisUrl })
+    : await FileSettingsStore.open(config.dataDir);
+
+  const botLog = (line: string, fields?: Record<string, unknown>): void => log.info(line, fields);
+  const telegramNotifier = config.telegram
+    ? new TelegramNotifier({ token: config.telegram.token, apiRoot: config.telegram.apiRoot, uploadLimitBytes: config.telegram.uploadLimitBytes, log: botLog })
+    : undefined;
+  const discordNotifier = config.discord ? new DiscordNotifier({ token: config.discord.token, apiBase: config.discord.apiBase, log: botLog }) : undefined;
+  const notifiers = notifierRegistry([telegramNotifier, discordNotifier].filter((n): n is NonNullable<typeof n> => n !== undefined));
+
+  const stops: Array<() => Promise<void>> = [];
+  if (takesRequests) {
+    if (config.telegram && telegramNotifier) {
+      const telegram = await startTelegramBot({
+        token: config.telegram.token,
+        apiRoot: config.telegram.apiRoot,
+        mode: config.telegram.mode,
+        queue,
+        settings,
+        adminIds: config.adminIds,
+        notifier: telegramNotifier,
+        uploadLimitBytes: config.telegram.uploadLimitBytes,
+        log: botLog,
+      });
+      stops.push(() => telegram.stop());
+      log.info('telegram bot started', { mode: config.telegram.mode.kind });
+    }
+    if (config.discord && discordNotifier) {
+      const discord = createDiscordBot({
+        token: config.discord.token,
+        applicationId: config.discord.applicationId,
+        apiBase: config.discord.apiBase,
+        ...(config.discord.guildId ? { guildId: config.discord.guildId } : {}),
+        queue,
+        settings,
+        adminIds: config.adminIds,
+        notifier: discordNotifier,
+        log: botLog,
+      });
+      await discord.start();
+      stops.push(() => discord.stop());
+      log.info('discord bot started');
+    }
+  }
+
+  if (worksJobs) {
+    const runtime = createRuntime(config, log);
+    const assembler = runtime.deps.assembler;
+    const processor = createVideoJobProcessor({
+      render: (data, options) => runtime.render(data.request, { jobId: options.jobId, signal: options.signal, onProgress: options.onProgress }),
+      notifiers,
+      maxAttempts: MAX_ATTEMPTS,
+      fitToSize: async (path, maxBytes, signal) => {
+        if (!(assembler instanceof FfmpegAssembler)) throw new ReelforgeError('too_large', 'The video is larger than this chat accepts.');
+        const fitted = await assembler.fitToSize(path, path.replace(/\.mp4$/i, '') + `-${Math.floor(maxBytes / 1048576)}mb.mp4`, maxBytes, signal);
+        return fitted.path;
+      },
+      log: (line, fields) => log.warn(line, fields),
+    });
+    await queue.work(withUsageRecording(processor, settings, { maxAttempts: MAX_ATTEMPTS, log: (line, fields) => log.warn(line, fields) }));
+    log.info('working jobs', { queue: config.redisUrl ? 'redis' : 'local', generation: config.concurrency.generation, renders: config.concurrency.render });
+  }
+
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string): void => {
+      if (stopping) return;
+      stopping = true;
+      log.info('shutting down', { signal });
+      void (async () => {
+        // Bots first (no new requests), then the queue (running jobs stay journalled and resume on the next start).
+        for (const s of stops) await s().catch((error: unknown) => log.warn('stop failed', { error }));
+        await queue.close().catch((error: unknown) => log.warn('queue close failed', { error }));
+        await settings.close().catch((error: unknown) => log.warn('settings close failed', { error }));
+        resolve();
+      })();
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+  return 0;
 }
+
+/** Tries per job: retryable failures (a provider outage) are retried with backoff, others fail at once. */
+const MAX_ATTEMPTS = 3;

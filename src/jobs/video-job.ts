@@ -92,7 +92,8 @@ export function createVideoJobProcessor(deps: VideoJobDeps): JobProcessor {
     } catch (thrown: unknown) {
       const error = toReelforgeError(thrown);
       await pending;
-      const final = !error.retryable || job.attempt >= deps.maxAttempts || error.code === 'cancelled';
+      // A retryable cancel is a shutdown: the job goes back in line and resumes, so the chat hears nothing.
+      const final = error.code === 'cancelled' ? !error.retryable : !error.retryable || job.attempt >= deps.maxAttempts;
       if (final && target && notifier) {
         await notifier.fail(target, error).catch((notifyError: unknown) =>
           deps.log?.('failure notice failed', { jobId: job.id, error: String(notifyError) }),

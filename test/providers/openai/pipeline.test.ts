@@ -7,7 +7,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { validateVideoRequest } from '../../../src/core/request.js';
-import { TIER_PROFILES } from '../../../src/core/tiers.js';
 import { createSegmentReview } from '../../../src/pipeline/dedup.js';
 import { estimateCost } from '../../../src/pipeline/pricing.js';
 import { runPipeline, type PipelineDeps } from '../../../src/pipeline/run-pipeline.js';
@@ -50,7 +49,7 @@ describe('the pipeline on OpenAI providers', () => {
       music: new MemoryMusic(),
       assembler: new MemoryAssembler(),
       concurrency: { images: 4, speech: 4 },
-      review: createSegmentReview(TIER_PROFILES.balanced),
+      reviewFor: (profile) => createSegmentReview(profile),
       estimateCost: (usage) =>
         estimateCost({
           llmModel: 'gpt-4o-mini',

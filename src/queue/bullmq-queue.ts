@@ -1,0 +1,605 @@
+/**
+ * The distributed queue, used when REDIS_URL is set: bot processes enqueue and listen, worker
+ * processes (`reelforge worker`) run jobs. BullMQ gives durability, retries with backoff and
+ * stalled-job recovery; this adapter adds what BullMQ's open-source edition leaves out: per-user
+ * limits and a global cap (checked at enqueue), fair interleaving of users (priorities by the
+ * owner's round), cancel of running jobs on any worker (a pub/sub channel), and place-in-line/ETA.
+ */
+import { DelayedError, Queue, QueueEvents, UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
+import { randomUUID } from 'node:crypto';
+import { ownerKey } from '../core/chat-target.js';
+import { ERROR_CODES, ReelforgeError, toReelforgeError } from '../core/errors.js';
+import type { ProgressEvent } from '../core/progress.js';
+import { closeRedis, createRedis, redactRedisUrl, redactSecrets, type Redis } from '../redis/connection.js';
+import { averageMs, DURATION_SAMPLES, estimateEtas } from './eta.js';
+import { jobIdFor } from './job-id.js';
+import { checkUserLimit, DEFAULT_LIMITS, queueFullError, type QueueLimits } from './limits.js';
+import type {
+  Enqueued,
+  EnqueueOptions,
+  JobInfo,
+  JobProcessor,
+  JobQueue,
+  JobResult,
+  JobState,
+  QueueEvent,
+  QueueStats,
+  VideoJobData,
+} from './types.js';
+
+export interface BullMqQueueOptions extends Partial<QueueLimits> {
+  /** REDIS_URL. */
+  url: string;
+  /** Queue name; each test uses its own. Default `videos`. */
+  name?: string;
+  /** Redis key prefix. Default `reelforge`. */
+  prefix?: string;
+  /** Jobs this process runs at once once `work()` is called. Default 1. */
+  concurrency?: number;
+  /** Tries per job for retryable errors. Default 3. */
+  attempts?: number;
+  /** First retry delay; doubles each time. Default 2000 ms. */
+  backoffMs?: number;
+  /** Assumed job duration before any job has finished. Default 60 s. */
+  defaultJobSec?: number;
+  /**
+   * Stalled-job detection (RESEARCH.md): a killed worker's job runs again after about one lock
+   * duration plus up to one check interval. Defaults 10 s / 5 s / 2.
+   */
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
+  maxStalledCount?: number;
+  /** How long a job waits before trying again when its owner already has a job running. Default 1000 ms. */
+  ownerBusyDelayMs?: number;
+  /** How long `open` waits for Redis before giving up. Default 10 s. */
+  connectTimeoutMs?: number;
+  log?: (line: string) => void;
+}
+
+type ErrorJson = ReturnType<ReelforgeError['toJSON']>;
+type VideoJob = Job<VideoJobData, JobResult>;
+
+type ControlMessage = { type: 'abort'; jobId: string } | { type: 'removed'; jobId: string };
+
+interface CancelledRecord {
+  data: VideoJobData;
+  createdAt: number;
+  attempts: number;
+  cancelledAt: number;
+}
+
+interface ActiveJob {
+  controller: AbortController;
+  /** Why the signal was aborted: the owner/an admin, or this worker shutting down. */
+  reason?: 'cancel' | 'shutdown';
+}
+
+const CANCELLED_TTL_SEC = 7 * 24 * 3600;
+
+export class BullMqJobQueue implements JobQueue {
+  private readonly listeners = new Set<(event: QueueEvent) => void>();
+  private readonly active = new Map<string, ActiveJob>();
+  /** Jobs this process has seen progress from (or finish): later 'queued' updates for them are stale. */
+  private readonly seenRunning = new Set<string>();
+  private worker: Worker<VideoJobData, JobResult> | undefined;
+  private workerConnection: Redis | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private readonly workerId = randomUUID().slice(0, 8);
+  private closing: Promise<void> | undefined;
+  private announcing: Promise<void> | undefined;
+  private announceAgain = false;
+  private readonly limits: QueueLimits;
+  private readonly name: string;
+  private readonly prefix: string;
+  private readonly concurrency: number;
+  private readonly defaultJobMs: number;
+  private readonly log: (line: string) => void;
+
+  private constructor(
+    private readonly options: BullMqQueueOptions,
+    private readonly redis: Redis,
+    private readonly subscriber: Redis,
+    private readonly eventsConnection: Redis,
+    private readonly queue: Queue<VideoJobData, JobResult>,
+    private readonly events: QueueEvents,
+  ) {
+    this.name = options.name ?? 'videos';
+    this.prefix = options.prefix ?? 'reelforge';
+    this.concurrency = Math.max(1, options.concurrency ?? 1);
+    this.defaultJobMs = (options.defaultJobSec ?? 60) * 1000;
+    this.limits = {
+      maxWaiting: options.maxWaiting ?? DEFAULT_LIMITS.maxWaiting,
+      userActive: options.userActive ?? DEFAULT_LIMITS.userActive,
+      userWaiting: options.userWaiting ?? DEFAULT_LIMITS.userWaiting,
+    };
+    this.log = options.log ?? ((line) => console.warn(line));
+  }
+
+  /** Connects (failing within 10 s when Redis cannot be reached) and starts listening to events. */
+  static async open(options: BullMqQueueOptions): Promise<BullMqJobQueue> {
+    const name = options.name ?? 'videos';
+    const prefix = options.prefix ?? 'reelforge';
+    const log = options.log ?? ((line: string) => console.warn(line));
+    const redis = createRedis(options.url, { name: `reelforge:${name}`, log });
+    const subscriber = createRedis(options.url, { blocking: true, name: `reelforge:${name}:control`, log });
+    const eventsConnection = createRedis(options.url, { blocking: true, name: `reelforge:${name}:events`, log });
+    const connections = [redis, subscriber, eventsConnection];
+    try {
+      await Promise.all(connections.map((c) => waitReady(c, options.url, options.connectTimeoutMs)));
+      // Start reading events right after the last one that exists now: none emitted from here on is missed.
+      const last = await redis.xrevrange(`${prefix}:${name}:events`, '+', '-', 'COUNT', 1);
+      const lastEventId = last[0]?.[0] ?? '0-0';
+      const attempts = Math.max(1, options.attempts ?? 3);
+      const queue = new Queue<VideoJobData, JobResult>(name, {
+        connection: redis,
+        prefix,
+        defaultJobOptions: {
+          attempts,
+          backoff: { type: 'exponential', delay: options.backoffMs ?? 2000 },
+          // Finished jobs stay a while: `get` answers, and a repeated idempotency key stays a duplicate.
+          removeOnComplete: { age: 24 * 3600, count: 1000 },
+          removeOnFail: { age: 7 * 24 * 3600, count: 1000 },
+        },
+      });
+      const events = new QueueEvents(name, { connection: eventsConnection, prefix, lastEventId });
+      const self = new BullMqJobQueue(options, redis, subscriber, eventsConnection, queue, events);
+      self.listen();
+      await subscriber.subscribe(self.key('control'));
+      await events.waitUntilReady();
+      return self;
+    } catch (error) {
+      for (const c of connections) c.disconnect();
+      throw error;
+    }
+  }
+
+  async enqueue(data: VideoJobData, options: EnqueueOptions): Promise<Enqueued> {
+    this.assertOpen();
+    const id = jobIdFor(options.idempotencyKey);
+    const existing = await this.queue.getJob(id);
+    if (existing) return { id, duplicate: true, ...(await this.placeOf(existing)) };
+    if (await this.redis.exists(this.key(`cancelled:${id}`))) return { id, duplicate: true, position: 0, etaSec: 0 };
+
+    const owner = ownerKey(data.owner);
+    const line = await this.line();
+    const mine = [...line.active, ...line.waiting].filter((j) => ownerKey(j.data.owner) === owner);
+    const ownerActive = line.active.filter((j) => ownerKey(j.data.owner) === owner).length;
+    checkUserLimit(this.limits, ownerActive, mine.length - ownerActive);
+    if (line.waiting.length >= this.limits.maxWaiting) throw queueFullError(this.limits.maxWaiting);
+
+    // The owner's round: their 2nd job ranks after everyone's 1st (BullMQ runs lower numbers first).
+    const priority = 1 + mine.length;
+    const ahead = line.waiting.filter((j) => (j.priority || 0) <= priority && !line.delayed.has(j.id ?? '')).length;
+    await this.queue.add('video', data, { jobId: id, priority });
+    const etas = await this.etas(line.active, ahead + 1);
+    void this.announce(); // best effort; errors are logged inside
+    return { id, duplicate: false, position: ahead + 1, etaSec: etas[ahead] ?? 0 };
+  }
+
+  async cancel(jobId: string): Promise<boolean> {
+    const job = await this.queue.getJob(jobId);
+    if (!job) return false;
+    const state = await job.getState();
+    if (state === 'completed' || state === 'failed' || state === 'unknown') return false;
+    // Marked first: a worker that takes the job from now on (a retry, a stalled job) cancels it at once.
+    const record: CancelledRecord = { data: job.data, createdAt: job.data.createdAt, attempts: job.attemptsMade, cancelledAt: Date.now() };
+    await this.redis.set(this.key(`cancelled:${jobId}`), JSON.stringify(record), 'EX', CANCELLED_TTL_SEC);
+    if (state !== 'active') {
+      try {
+        await job.remove();
+        await this.publish({ type: 'removed', jobId });
+        void this.rerank(ownerKey(job.data.owner)).then(() => this.announce());
+        return true;
+      } catch {
+        // Locked: a worker took it a moment ago. Abort it there instead.
+      }
+    }
+    await this.publish({ type: 'abort', jobId });
+    return true;
+  }
+
+  async get(jobId: string): Promise<JobInfo | undefined> {
+    const job = await this.queue.getJob(jobId);
+    if (!job) {
+      const raw = await this.redis.get(this.key(`cancelled:${jobId}`));
+      if (!raw) return undefined;
+      const record = JSON.parse(raw) as CancelledRecord;
+      return { id: jobId, state: 'cancelled', data: record.data, attempts: record.attempts, createdAt: record.createdAt, finishedAt: record.cancelledAt };
+    }
+    const info = infoOf(job, stateOf(await job.getState(), job.failedReason));
+    if (info.state === 'waiting') Object.assign(info, await this.placeOf(job));
+    return info;
+  }
+
+  async list(): Promise<JobInfo[]> {
+    const line = await this.line();
+    const etas = await this.etas(line.active, line.waiting.length);
+    return [
+      ...line.active.sort((a, b) => (a.processedOn ?? 0) - (b.processedOn ?? 0)).map((j) => infoOf(j, 'active')),
+      ...line.waiting.map((j, i) => ({ ...infoOf(j, 'waiting'), position: i + 1, etaSec: etas[i] ?? 0 })),
+    ];
+  }
+
+  async stats(): Promise<QueueStats> {
+    const counts = await this.queue.getJobCounts('waiting', 'prioritized', 'delayed', 'active', 'completed', 'failed');
+    const failedJobs = (await this.queue.getFailed(0, -1)) as VideoJob[];
+    const cancelledInFailed = failedJobs.filter((j) => decodeError(j.failedReason).code === 'cancelled').length;
+    const removedCancelled = await this.countKeys(this.key('cancelled:*'));
+    return {
+      waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0) + (counts.delayed ?? 0),
+      active: counts.active ?? 0,
+      completed: counts.completed ?? 0,
+      failed: (counts.failed ?? 0) - cancelledInFailed,
+      // Cancelled running jobs end in BullMQ's failed set and also have a marker: count markers once.
+      cancelled: Math.max(removedCancelled, cancelledInFailed),
+    };
+  }
+
+  subscribe(listener: (event: QueueEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async work(processor: JobProcessor): Promise<void> {
+    this.assertOpen();
+    if (this.worker) throw new ReelforgeError('internal', 'This queue already has a processor.');
+    this.workerConnection = createRedis(this.options.url, { blocking: true, name: `reelforge:${this.name}:worker`, log: this.log });
+    this.worker = new Worker<VideoJobData, JobResult>(this.name, (job, token) => this.process(job, token, processor), {
+      connection: this.workerConnection,
+      prefix: this.prefix,
+      concurrency: this.concurrency,
+      lockDuration: this.options.lockDurationMs ?? 10_000,
+      stalledInterval: this.options.stalledIntervalMs ?? 5_000,
+      maxStalledCount: this.options.maxStalledCount ?? 2,
+    });
+    this.worker.on('error', (error) => this.log(`queue worker: ${this.redact(error)}`));
+    await this.beat();
+    this.heartbeat = setInterval(() => void this.beat(), 5_000);
+    this.heartbeat.unref();
+    await this.worker.waitUntilReady();
+  }
+
+  /** Interrupted jobs go straight back to the line (not after a stall timeout) and resume on any worker. */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    clearInterval(this.heartbeat);
+    for (const entry of this.active.values()) {
+      entry.reason ??= 'shutdown';
+      entry.controller.abort(new ReelforgeError('cancelled', 'The worker is shutting down; the job will resume.', { retryable: true }));
+    }
+    try {
+      await this.worker?.close();
+      await this.announcing;
+      await this.redis.zrem(this.key('workers'), `${this.workerId}:${this.concurrency}`).catch(() => 0);
+      await this.events.close();
+      await this.queue.close();
+    } finally {
+      this.listeners.clear();
+      for (const c of [this.workerConnection, this.subscriber, this.eventsConnection]) if (c) c.disconnect();
+      await closeRedis(this.redis);
+    }
+  }
+
+  // --- the worker side ------------------------------------------------------------------------
+
+  private async process(job: VideoJob, token: string | undefined, processor: JobProcessor): Promise<JobResult> {
+    const id = job.id ?? '';
+    if (await this.redis.exists(this.key(`cancelled:${id}`))) {
+      throw new UnrecoverableError(encodeError(new ReelforgeError('cancelled', 'The job was cancelled.')));
+    }
+    if (await this.ownerBusy(job)) {
+      // BullMQ has no per-group concurrency: step aside and look again shortly.
+      await job.moveToDelayed(Date.now() + (this.options.ownerBusyDelayMs ?? 1000), token);
+      throw new DelayedError();
+    }
+    const entry: ActiveJob = { controller: new AbortController() };
+    this.active.set(id, entry);
+    const startedAt = Date.now();
+    void this.announce(); // everyone behind moved up
+    // Progress updates go out in order, and all before the job's completion.
+    let progressChain: Promise<void> = Promise.resolve();
+    const progress = (event: ProgressEvent): void => {
+      if (entry.controller.signal.aborted) return;
+      progressChain = progressChain.then(() => job.updateProgress(event)).catch(() => undefined);
+    };
+    try {
+      const result = await processor({
+        id,
+        data: job.data,
+        // Failed tries plus interruptions (a killed worker), counted as the local queue counts them.
+        attempt: job.attemptsMade + (job.stalledCounter ?? 0) + 1,
+        signal: entry.controller.signal,
+        progress,
+      });
+      await progressChain;
+      if (entry.reason === 'cancel') throw new ReelforgeError('cancelled', 'The job was cancelled.');
+      await this.redis
+        .multi()
+        .lpush(this.key('durations'), String(Date.now() - startedAt))
+        .ltrim(this.key('durations'), 0, DURATION_SAMPLES - 1)
+        .exec();
+      return result;
+    } catch (thrown) {
+      await progressChain;
+      if (entry.reason === 'shutdown') {
+        await job.moveToWait(token);
+        // Back to the front of its round, where it was, rather than behind jobs that came later.
+        await job.changePriority({ priority: job.priority || 1, lifo: true }).catch(() => undefined);
+        throw new WaitingError();
+      }
+      const error = entry.reason === 'cancel' ? new ReelforgeError('cancelled', 'The job was cancelled.') : toReelforgeError(thrown);
+      // BullMQ retries a plain Error (with backoff) and fails an UnrecoverableError at once.
+      if (error.code === 'cancelled' || !error.retryable) throw new UnrecoverableError(encodeError(error));
+      throw new Error(encodeError(error));
+    } finally {
+      this.active.delete(id);
+      void this.rerank(ownerKey(job.data.owner)).then(() => this.announce());
+    }
+  }
+
+  /** True when the owner already has `userActive` jobs that started before this one. */
+  private async ownerBusy(job: VideoJob): Promise<boolean> {
+    const owner = ownerKey(job.data.owner);
+    const started = (j: VideoJob): [number, string] => [j.processedOn ?? 0, j.id ?? ''];
+    const [myTime, myId] = started(job);
+    const active = (await this.queue.getActive()) as VideoJob[];
+    const earlier = active.filter((j) => {
+      if (j.id === job.id || ownerKey(j.data.owner) !== owner) return false;
+      const [t, i] = started(j);
+      return t < myTime || (t === myTime && i < myId);
+    });
+    return earlier.length >= this.limits.userActive;
+  }
+
+  /** After one of an owner's jobs leaves, their next ones move up a round. */
+  private async rerank(owner: string): Promise<void> {
+    try {
+      const line = await this.line();
+      const running = line.active.filter((j) => ownerKey(j.data.owner) === owner).length;
+      const theirs = line.waiting.filter((j) => ownerKey(j.data.owner) === owner);
+      for (const [i, job] of theirs.entries()) {
+        const priority = 1 + running + i;
+        if (job.priority > priority && !line.delayed.has(job.id ?? '')) await job.changePriority({ priority });
+      }
+    } catch (error) {
+      if (!this.closing) this.log(`queue rerank: ${this.redact(error)}`);
+    }
+  }
+
+  private async beat(): Promise<void> {
+    try {
+      const key = this.key('workers');
+      const now = Date.now();
+      await this.redis
+        .multi()
+        .zadd(key, now + 15_000, `${this.workerId}:${this.concurrency}`)
+        .zremrangebyscore(key, 0, now)
+        .exec();
+    } catch (error) {
+      this.log(`queue heartbeat: ${this.redact(error)}`);
+    }
+  }
+
+  // --- the line: order, places, ETAs ------------------------------------------------------------
+
+  /** Active jobs, and waiting jobs in the order BullMQ will run them. */
+  private async line(): Promise<{ active: VideoJob[]; waiting: VideoJob[]; delayed: Set<string> }> {
+    const [active, wait, prioritized, delayed] = (await Promise.all([
+      this.queue.getJobs(['active'], 0, -1, true),
+      this.queue.getJobs(['wait'], 0, -1, true),
+      this.queue.getJobs(['prioritized'], 0, -1, true),
+      this.queue.getJobs(['delayed'], 0, -1, true),
+    ])) as VideoJob[][];
+    return {
+      active: active ?? [],
+      waiting: [...(wait ?? []), ...(prioritized ?? []), ...(delayed ?? [])],
+      delayed: new Set((delayed ?? []).map((j) => j.id ?? '')),
+    };
+  }
+
+  private async etas(active: readonly VideoJob[], count: number): Promise<number[]> {
+    const now = Date.now();
+    const [samples, workers] = await Promise.all([
+      this.redis.lrange(this.key('durations'), 0, DURATION_SAMPLES - 1),
+      this.redis.zrangebyscore(this.key('workers'), now, '+inf'),
+    ]);
+    const slots = workers.reduce((sum, member) => sum + Number(member.split(':')[1] ?? 0), 0) || this.concurrency;
+    return estimateEtas({
+      runningElapsedMs: active.map((j) => now - (j.processedOn ?? now)),
+      waiting: count,
+      slots,
+      avgJobMs: averageMs(samples.map(Number).filter(Number.isFinite), this.defaultJobMs),
+    });
+  }
+
+  private async placeOf(job: VideoJob): Promise<{ position: number; etaSec: number }> {
+    const line = await this.line();
+    const index = line.waiting.findIndex((j) => j.id === job.id);
+    if (index < 0) return { position: 0, etaSec: 0 };
+    const etas = await this.etas(line.active, index + 1);
+    return { position: index + 1, etaSec: etas[index] ?? 0 };
+  }
+
+  /** Tells each waiting job its place when it changed, as a 'queued' progress event (seen by every process). */
+  private announce(): Promise<void> {
+    if (this.announcing) {
+      this.announceAgain = true;
+      return this.announcing;
+    }
+    this.announcing = (async () => {
+      try {
+        do {
+          this.announceAgain = false;
+          const line = await this.line();
+          const etas = await this.etas(line.active, line.waiting.length);
+          for (const [i, job] of line.waiting.entries()) {
+            const progress = job.progress as Partial<ProgressEvent> | number;
+            if (typeof progress === 'object' && progress.type === 'queued' && progress.position === i + 1) continue;
+            // The job may have started or been removed meanwhile; its next announcement will be right.
+            await job.updateProgress({ type: 'queued', position: i + 1, etaSec: etas[i] ?? 0 }).catch(() => undefined);
+          }
+        } while (this.announceAgain && !this.closing);
+      } catch (error) {
+        if (!this.closing) this.log(`queue positions: ${this.redact(error)}`);
+      } finally {
+        this.announcing = undefined;
+      }
+    })();
+    return this.announcing;
+  }
+
+  // --- events -----------------------------------------------------------------------------------
+
+  private listen(): void {
+    this.events.on('progress', ({ jobId, data }) => {
+      if (typeof data !== 'object' || data === null || !('type' in data)) return;
+      const event = data as ProgressEvent;
+      // A place-in-line update computed just before the job started can arrive after its first
+      // progress: drop it rather than show "queued" under a running job.
+      if (event.type === 'queued' && this.seenRunning.has(jobId)) return;
+      if (event.type !== 'queued') this.markRunning(jobId);
+      this.emit({ type: 'progress', jobId, event });
+    });
+    this.events.on('completed', ({ jobId, returnvalue }) => {
+      this.markRunning(jobId);
+      this.emit({ type: 'completed', jobId, result: returnvalue as unknown as JobResult });
+    });
+    this.events.on('failed', ({ jobId, failedReason }) => {
+      const error = decodeError(failedReason);
+      this.markRunning(jobId);
+      this.emit(error.code === 'cancelled' ? { type: 'cancelled', jobId } : { type: 'failed', jobId, error });
+    });
+    this.events.on('error', (error) => this.log(`queue events: ${this.redact(error)}`));
+    this.subscriber.on('message', (_channel: string, text: string) => {
+      let message: ControlMessage;
+      try {
+        message = JSON.parse(text) as ControlMessage;
+      } catch {
+        return;
+      }
+      if (message.type === 'removed') this.emit({ type: 'cancelled', jobId: message.jobId });
+      if (message.type === 'abort') {
+        const entry = this.active.get(message.jobId);
+        if (entry && !entry.controller.signal.aborted) {
+          entry.reason = 'cancel';
+          entry.controller.abort(new ReelforgeError('cancelled', 'The job was cancelled.'));
+        }
+      }
+    });
+  }
+
+  private markRunning(jobId: string): void {
+    this.seenRunning.add(jobId);
+    // Bounded: only jobs of the last few minutes matter.
+    if (this.seenRunning.size > 5000) this.seenRunning.delete(this.seenRunning.values().next().value ?? '');
+  }
+
+  private emit(event: QueueEvent): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        this.log(`queue listener failed on ${event.type} of ${event.jobId}: ${String(error)}`);
+      }
+    }
+  }
+
+  private async publish(message: ControlMessage): Promise<void> {
+    await this.redis.publish(this.key('control'), JSON.stringify(message));
+  }
+
+  private async countKeys(pattern: string): Promise<number> {
+    let cursor = '0';
+    let count = 0;
+    do {
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 200);
+      cursor = next;
+      count += keys.length;
+    } while (cursor !== '0');
+    return count;
+  }
+
+  /** Our own keys live beside BullMQ's, under the same prefix and queue name. */
+  private key(suffix: string): string {
+    return `${this.prefix}:${this.name}:rf:${suffix}`;
+  }
+
+  private redact(error: unknown): string {
+    return redactSecrets(error instanceof Error ? error.message : String(error), this.options.url);
+  }
+
+  private assertOpen(): void {
+    if (this.closing) throw new ReelforgeError('internal', 'The queue is closed.');
+  }
+}
+
+/**
+ * BullMQ carries only a string reason with a failure; the structured error travels in it as JSON
+ * and is decoded on the other side (here, in any process). It never reaches a user as text.
+ */
+function encodeError(error: ReelforgeError): string {
+  return JSON.stringify(error.toJSON());
+}
+
+function decodeError(reason: string | undefined): ErrorJson {
+  try {
+    const value = JSON.parse(reason ?? '') as Partial<ErrorJson>;
+    if (typeof value.code === 'string' && (ERROR_CODES as readonly string[]).includes(value.code) && typeof value.message === 'string') {
+      return { code: value.code, message: value.message, retryable: Boolean(value.retryable), params: value.params ?? {} };
+    }
+  } catch {
+    // Not ours: BullMQ's own reasons, e.g. a job that stalled too often.
+  }
+  if (reason?.includes('stalled')) {
+    return new ReelforgeError('internal', 'The job was interrupted too many times and was stopped.').toJSON();
+  }
+  return new ReelforgeError('internal', 'Something went wrong on our side.').toJSON();
+}
+
+function stateOf(state: string, failedReason: string | undefined): JobState {
+  switch (state) {
+    case 'active':
+      return 'active';
+    case 'completed':
+      return 'completed';
+    case 'failed':
+      return decodeError(failedReason).code === 'cancelled' ? 'cancelled' : 'failed';
+    default:
+      return 'waiting';
+  }
+}
+
+function infoOf(job: VideoJob, state: JobState): JobInfo {
+  return {
+    id: job.id ?? '',
+    state,
+    data: job.data,
+    attempts: job.attemptsMade + (state === 'active' ? 1 : 0),
+    createdAt: job.data.createdAt,
+    ...(job.processedOn ? { startedAt: job.processedOn } : {}),
+    ...(job.finishedOn ? { finishedAt: job.finishedOn } : {}),
+  };
+}
+
+async function waitReady(client: Redis, url: string, timeoutMs = 10_000): Promise<void> {
+  if (client.status === 'ready') return;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new ReelforgeError('config', `Could not reach Redis at ${redactRedisUrl(url)} within ${timeoutMs / 1000} s.`, { retryable: true }));
+    }, timeoutMs);
+    const onReady = (): void => {
+      cleanup();
+      resolve();
+    };
+    const cleanup = (): void => {
+      clearTimeout(timer);
+      client.off('ready', onReady);
+    };
+    client.on('ready', onReady);
+  });
+}

@@ -1,0 +1,61 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalJobQueue } from '../../src/queue/local-queue.js';
+import { ReelforgeError } from '../../src/core/errors.js';
+import { EventLog, fakeResult, jobData, queueContract } from './contract.js';
+
+let root = '';
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'reelforge-local-queue-'));
+});
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+queueContract('local (p-queue + journal)', (store, options) => LocalJobQueue.open({ dir: join(root, store), ...options }));
+
+describe('LocalJobQueue journal', () => {
+  it('keeps the journal short: on open it is compacted to what is still needed', async () => {
+    const dir = join(root, randomUUID());
+    const queue = await LocalJobQueue.open({ dir });
+    const log = new EventLog(queue);
+    await queue.work((job) => Promise.resolve(fakeResult(job.data.request.topic)));
+    for (const user of ['ann', 'bob', 'cat']) {
+      const { id } = await queue.enqueue(jobData(user), { idempotencyKey: randomUUID() });
+      await log.end(id);
+    }
+    await queue.close();
+    const before = (await readFile(join(dir, 'journal.jsonl'), 'utf8')).trim().split('\n');
+    expect(before.length).toBeGreaterThanOrEqual(9); // enqueue, start, finish per job
+
+    const reopened = await LocalJobQueue.open({ dir });
+    const after = (await readFile(join(dir, 'journal.jsonl'), 'utf8')).trim().split('\n');
+    expect(after).toHaveLength(4); // the measured durations, then one record per remembered job
+    expect(await reopened.stats()).toMatchObject({ completed: 3, waiting: 0 });
+    await reopened.close();
+  });
+
+  it('ignores a torn last line left by a crash in the middle of a write', async () => {
+    const dir = join(root, randomUUID());
+    const queue = await LocalJobQueue.open({ dir });
+    const { id } = await queue.enqueue(jobData('ann'), { idempotencyKey: randomUUID() });
+    await queue.close();
+    const { appendFile } = await import('node:fs/promises');
+    await appendFile(join(dir, 'journal.jsonl'), '{"op":"enqueue","id":"jtorn","da');
+    const reopened = await LocalJobQueue.open({ dir });
+    expect((await reopened.list()).map((j) => j.id)).toEqual([id]);
+    await reopened.close();
+  });
+
+  it('refuses a second open of the same journal', async () => {
+    const dir = join(root, randomUUID());
+    const queue = await LocalJobQueue.open({ dir });
+    const second = await LocalJobQueue.open({ dir }).catch((e: unknown) => e);
+    expect(second).toBeInstanceOf(ReelforgeError);
+    expect(second).toMatchObject({ code: 'config' });
+    await queue.close();
+  });
+});
