@@ -38,15 +38,16 @@ afterAll(async () => {
 
 describe('reelforge video', () => {
   it.each([
-    [['video', 'abc', 'x'], /not a duration.*10 to 180/],
-    [['video', '0', 'x'], /10 to 180 seconds long, not 0/],
-    [['video', '999', 'x'], /10 to 180 seconds long, not 999/],
-    [['video', '20'], /what the video is about/],
-    [['video', '20', 'x'.repeat(10_000)], /keep it under 300/],
-    [['video'], /Give a duration and a topic/],
-    [['video', '20', 'tea', '--tier', 'max'], /Unknown tier/],
-    [['video', '20', 'tea', '--bogus'], /Unknown option/],
-  ])('refuses %j with exit code 2 and one line', async (args, message) => {
+    ['a word for the duration', ['video', 'abc', 'x'], /not a duration.*10 to 180/],
+    ['a zero duration', ['video', '0', 'x'], /10 to 180 seconds long, not 0/],
+    ['a huge duration', ['video', '999', 'x'], /10 to 180 seconds long, not 999/],
+    ['no topic', ['video', '20'], /what the video is about/],
+    ['a 10,000-character topic', ['video', '20', 'x'.repeat(10_000)], /keep it under 300/],
+    ['no arguments', ['video'], /Give a duration and a topic/],
+    ['an unknown tier', ['video', '20', 'tea', '--tier', 'max'], /Unknown tier/],
+    ['an unknown flag', ['video', '20', 'tea', '--bogus'], /Unknown option/],
+    ['a missing script file', ['video', '20', 'tea', '--script', '/nonexistent/script.txt'], /Cannot read the script file/],
+  ] as Array<[string, string[], RegExp]>)('refuses %s with exit code 2 and one line', async (_label, args, message) => {
     const result = await reelforge(args);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(message);
