@@ -7,6 +7,7 @@
  * waits for its slot, a newer snapshot replaces the one waiting, so the message always shows the
  * latest state and intermediate ones are dropped.
  */
+import { basename, extname } from 'node:path';
 import { InputFile, type Api } from 'grammy';
 import type { InlineKeyboardMarkup } from 'grammy/types';
 import type { TelegramTarget } from '../../core/chat-target.js';
@@ -127,13 +128,13 @@ export class TelegramNotifier implements Notifier<TelegramTarget> {
     );
     await this.inLane(target.chatId, async () => {
       try {
-        await this.api.sendVideo(target.chatId, new InputFile(video.path), {
+        await this.api.sendVideo(target.chatId, new InputFile(video.path, uploadName(video.path)), {
           width: r.width,
           height: r.height,
           duration: Math.round(r.durationSec),
           supports_streaming: true,
           caption,
-          ...(video.thumbnailPath ? { thumbnail: new InputFile(video.thumbnailPath) } : {}),
+          ...(video.thumbnailPath ? { thumbnail: new InputFile(video.thumbnailPath, uploadName(video.thumbnailPath)) } : {}),
           ...placement(target),
         });
       } catch (error) {
@@ -269,4 +270,21 @@ export class TelegramNotifier implements Notifier<TelegramTarget> {
 
 function describe(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/**
+ * The file name sent with an upload, in plain ASCII: grammY writes it unquoted into the multipart
+ * header, where a Cyrillic title breaks the part (the upload then reads as a missing file).
+ */
+export function uploadName(path: string): string {
+  const base = basename(path);
+  const ext = extname(base);
+  const stem = base
+    .slice(0, base.length - ext.length)
+    .normalize('NFKD')
+    .replace(/\p{M}+/gu, '')
+    .replace(/[^A-Za-z0-9._-]+/g, '-')
+    .replace(/-+/g, '-')
+    .replace(/^[-.]+|[-.]+$/g, '');
+  return `${stem || 'video'}${ext.replace(/[^A-Za-z0-9.]/g, '')}`;
 }
