@@ -1,0 +1,57 @@
+/**
+ * Runs `reelforge` commands as child processes, the way an operator does, for the service tests.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const bin = resolve('bin/reelforge.mjs');
+
+export interface Service {
+  child: ChildProcess;
+  output: () => string;
+}
+
+/** Starts `reelforge <args>` with a clean environment (no keys or bots from the developer's shell) plus `env`. */
+export function startReelforge(args: string[], env: Record<string, string>, children: ChildProcess[]): Service {
+  const clean: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!/^(OPENAI_|TELEGRAM_|DISCORD_|REDIS_URL|ROLE|ADMIN_IDS)/.test(k)) clean[k] = v;
+  const child = spawn(process.execPath, [bin, ...args], { env: { ...clean, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+  children.push(child);
+  return { child, output: () => output };
+}
+
+export async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs: number, log?: () => string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${log?.() ?? ''}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export function exited(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
+
+export async function stopAll(children: ChildProcess[]): Promise<void> {
+  for (const child of children.splice(0)) {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await exited(child);
+  }
+}
+
+export async function probeVideo(bytes: Buffer, dir: string): Promise<{ duration: number; codecs: string[] }> {
+  const path = join(dir, `probe-${Date.now()}-${Math.random().toString(36).slice(2)}.mp4`);
+  await writeFile(path, bytes);
+  const { stdout } = await run('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_name:format=duration', '-of', 'json', path]);
+  const parsed = JSON.parse(stdout) as { streams: Array<{ codec_name: string }>; format: { duration: string } };
+  return { duration: Number(parsed.format.duration), codecs: parsed.streams.map((s) => s.codec_name).sort() };
+}
