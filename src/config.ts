@@ -104,25 +104,30 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (!parsed.success) {
     for (const issue of parsed.error.issues) problems.push(`${issue.path.join('.')}: ${issue.message}`);
   }
-  const e = parsed.data;
-  if (e) {
-    if (e.DISCORD_BOT_TOKEN && !e.DISCORD_APPLICATION_ID) problems.push('DISCORD_APPLICATION_ID: required with DISCORD_BOT_TOKEN');
-    if (e.TELEGRAM_WEBHOOK_URL && !e.TELEGRAM_WEBHOOK_SECRET) {
-      problems.push('TELEGRAM_WEBHOOK_SECRET: required with TELEGRAM_WEBHOOK_URL (checked on every update)');
-    }
-    if (e.ROLE !== 'all' && !e.REDIS_URL) problems.push(`ROLE: "${e.ROLE}" needs REDIS_URL (bots and workers meet on Redis)`);
-    for (const id of (e.ADMIN_IDS ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
-      if (!ADMIN_ID_PATTERN.test(id)) problems.push(`ADMIN_IDS: "${id}" is not like telegram:123 or discord:456`);
-    }
-    if (e.PRICING_JSON) {
-      try {
-        const value: unknown = JSON.parse(e.PRICING_JSON);
-        if (typeof value !== 'object' || value === null) problems.push('PRICING_JSON: must be a JSON object');
-      } catch {
-        problems.push('PRICING_JSON: not valid JSON');
-      }
+  // Cross-field checks read the raw values, so they are reported even when a field above failed.
+  const raw = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    return value ? value : undefined;
+  };
+  if (raw('DISCORD_BOT_TOKEN') && !raw('DISCORD_APPLICATION_ID')) problems.push('DISCORD_APPLICATION_ID: required with DISCORD_BOT_TOKEN');
+  if (raw('TELEGRAM_WEBHOOK_URL') && !raw('TELEGRAM_WEBHOOK_SECRET')) {
+    problems.push('TELEGRAM_WEBHOOK_SECRET: required with TELEGRAM_WEBHOOK_URL (checked on every update)');
+  }
+  const role = raw('ROLE');
+  if (role && role !== 'all' && !raw('REDIS_URL')) problems.push(`ROLE: "${role}" needs REDIS_URL (bots and workers meet on Redis)`);
+  for (const id of (raw('ADMIN_IDS') ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+    if (!ADMIN_ID_PATTERN.test(id)) problems.push(`ADMIN_IDS: "${id}" is not like telegram:123 or discord:456`);
+  }
+  const pricing = raw('PRICING_JSON');
+  if (pricing) {
+    try {
+      const value: unknown = JSON.parse(pricing);
+      if (typeof value !== 'object' || value === null) problems.push('PRICING_JSON: must be a JSON object');
+    } catch {
+      problems.push('PRICING_JSON: not valid JSON');
     }
   }
+  const e = parsed.data;
   if (problems.length > 0 || !e) {
     throw new ReelforgeError('config', `The configuration has ${problems.length} problem(s):\n  ${problems.join('\n  ')}`);
   }
