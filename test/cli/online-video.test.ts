@@ -2,16 +2,14 @@
  * `reelforge video` through the real HTTP path: the openai SDK against the fake OpenAI-compatible
  * server (streamed script, images, speech), real ffmpeg, the receipt with counted tokens and cost.
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Receipt } from '../../src/core/receipt.js';
 import { FakeOpenAiServer } from '../fakes/openai-server.js';
+import { runReelforge } from '../helpers/reelforge-process.js';
 
-const run = promisify(execFile);
 let fake: FakeOpenAiServer;
 let dataDir: string;
 
@@ -24,20 +22,8 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-function env(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const clean: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!/^(OPENAI_|TELEGRAM_|DISCORD_|REDIS_URL|ROLE|ADMIN_IDS)/.test(k)) clean[k] = v;
-  return { ...clean, DATA_DIR: dataDir, OPENAI_BASE_URL: fake.baseURL, ...extra };
-}
-
-async function reelforge(args: string[], extra: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [resolve('bin/reelforge.mjs'), ...args], { env: env(extra), timeout: 240_000, maxBuffer: 16 << 20 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
+function reelforge(args: string[], extra: Record<string, string>): ReturnType<typeof runReelforge> {
+  return runReelforge(args, { DATA_DIR: dataDir, OPENAI_BASE_URL: fake.baseURL, ...extra });
 }
 
 describe('reelforge video with OPENAI_BASE_URL', () => {

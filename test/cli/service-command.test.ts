@@ -1,20 +1,8 @@
-import { execFile } from 'node:child_process';
-import { resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { runReelforge } from '../helpers/reelforge-process.js';
 
-const run = promisify(execFile);
-
-async function reelforge(args: string[], extra: Record<string, string>): Promise<{ code: number; stderr: string }> {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!/^(OPENAI_|TELEGRAM_|DISCORD_|REDIS_URL|ROLE|ADMIN_IDS)/.test(k)) env[k] = v;
-  try {
-    await run(process.execPath, [resolve('bin/reelforge.mjs'), ...args], { env: { ...env, DATA_DIR: '/tmp/reelforge-unused', ...extra }, timeout: 30_000 });
-    return { code: 0, stderr: '' };
-  } catch (error) {
-    const e = error as { code?: number; stderr?: string };
-    return { code: typeof e.code === 'number' ? e.code : -1, stderr: e.stderr ?? '' };
-  }
+function reelforge(args: string[], extra: Record<string, string>): ReturnType<typeof runReelforge> {
+  return runReelforge(args, { DATA_DIR: '/tmp/reelforge-unused', ...extra }, 30_000);
 }
 
 describe('reelforge bot / worker start-up checks', () => {

@@ -1,32 +1,18 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Receipt } from '../../src/core/receipt.js';
+import { runReelforge } from '../helpers/reelforge-process.js';
 
 const run = promisify(execFile);
-const bin = resolve('bin/reelforge.mjs');
 let dataDir: string;
 
-/** The environment of a user with no keys and no bots configured. */
-function env(): NodeJS.ProcessEnv {
-  const clean: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (!/^(OPENAI_|TELEGRAM_|DISCORD_|REDIS_URL|ROLE|ADMIN_IDS)/.test(k)) clean[k] = v;
-  }
-  return { ...clean, DATA_DIR: dataDir };
-}
-
-async function reelforge(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [bin, ...args], { env: env(), maxBuffer: 16 << 20, timeout: 240_000 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
+/** A user with no keys and no bots configured. */
+function reelforge(args: string[]): ReturnType<typeof runReelforge> {
+  return runReelforge(args, { DATA_DIR: dataDir });
 }
 
 beforeAll(async () => {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeDiscordServer } from '../fakes/discord-server.js';
-import { exited, probeVideo, startReelforge, stopAll, waitFor } from './processes.js';
+import { exited, probeVideo, startReelforge, stopAll, waitFor } from '../helpers/reelforge-process.js';
 
 const token = 'discord-bot-token-for-tests.abcdef';
 const applicationId = '900000000000000001';

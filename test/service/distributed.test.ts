@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeTelegramServer, type FakeUser, type StoredMessage } from '../fakes/telegram-server.js';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
-import { exited, probeVideo, startReelforge, stopAll, waitFor, type Service } from './processes.js';
+import { exited, probeVideo, startReelforge, stopAll, waitFor, type Service } from '../helpers/reelforge-process.js';
 
 let fake: FakeTelegramServer;
 let redis: RedisServer;

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FakeTelegramServer, type FakeUser, type StoredMessage } from '../fakes/telegram-server.js';
-import { exited, probeVideo, startReelforge, stopAll, waitFor, type Service } from './processes.js';
+import { exited, probeVideo, startReelforge, stopAll, waitFor, type Service } from '../helpers/reelforge-process.js';
 
 let fake: FakeTelegramServer;
 let dataDir: string;
