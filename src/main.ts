@@ -168,6 +168,8 @@ export async function runVideoCommand(command: VideoCommand): Promise<number> {
   await preflight();
   const runtime = createRuntime(config, createLogger(command.json ? 'warn' : 'warn', [config.openai?.apiKey]));
   const printer = createProgressPrinter();
+  // Nothing is uploaded from the command line: the bar ends at 100 % when the file is written.
+  printer.onEvent({ type: 'stage', stage: 'upload', status: 'skipped' });
   const controller = new AbortController();
   const onSignal = (): void => controller.abort(new ReelforgeError('cancelled', 'Cancelled (Ctrl-C).'));
   process.once('SIGINT', onSignal);
@@ -185,7 +187,7 @@ export async function runVideoCommand(command: VideoCommand): Promise<number> {
     } else {
       const r = output.receipt;
       process.stderr.write(
-        `Done in ${(r.timingsMs.total ?? 0) / 1000} s: ${r.durationSec} s, ${r.width}x${r.height}, ${r.segments} segments, ` +
+        `Done in ${((r.timingsMs.total ?? 0) / 1000).toFixed(1)} s: ${r.durationSec} s, ${r.width}x${r.height}, ${r.segments} segments, ` +
           `${r.llm.totalTokens} LLM tokens, ~$${r.costUsd.toFixed(4)}${r.offline ? ' (offline draft)' : ''}\n`,
       );
       process.stdout.write(`${output.path}\n`);
