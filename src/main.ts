@@ -279,7 +279,6 @@ export async function runService(kind: 'bot' | 'worker'): Promise<number> {
     const processor = createVideoJobProcessor({
       render: (data, options) => runtime.render(data.request, { jobId: options.jobId, signal: options.signal, onProgress: options.onProgress }),
       notifiers,
-      maxAttempts: MAX_ATTEMPTS,
       fitToSize: async (path, maxBytes, signal) => {
         if (!(assembler instanceof FfmpegAssembler)) throw new ReelforgeError('too_large', 'The video is larger than this chat accepts.');
         const fitted = await assembler.fitToSize(path, path.replace(/\.mp4$/i, '') + `-${Math.floor(maxBytes / 1048576)}mb.mp4`, maxBytes, signal);
@@ -287,7 +286,7 @@ export async function runService(kind: 'bot' | 'worker'): Promise<number> {
       },
       log: (line, fields) => log.warn(line, fields),
     });
-    await queue.work(withUsageRecording(processor, settings, { maxAttempts: MAX_ATTEMPTS, log: (line, fields) => log.warn(line, fields) }));
+    await queue.work(withUsageRecording(processor, settings, { log: (line, fields) => log.warn(line, fields) }));
     log.info('working jobs', { queue: config.redisUrl ? 'redis' : 'local', generation: config.concurrency.generation, renders: config.concurrency.render });
   }
 

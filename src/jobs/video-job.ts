@@ -4,9 +4,10 @@
  * Whichever process runs the job notifies the chat, through the platform's HTTP API alone.
  */
 import type { ChatTarget } from '../core/chat-target.js';
-import { toReelforgeError, ReelforgeError } from '../core/errors.js';
+import { ReelforgeError } from '../core/errors.js';
 import { applyProgress, emptySnapshot, type ProgressEvent, type ProgressSnapshot } from '../core/progress.js';
 import type { Receipt } from '../core/receipt.js';
+import { classifyJobEnd } from '../queue/job-end.js';
 import type { JobContext, JobProcessor, JobResult, VideoJobData } from '../queue/types.js';
 import type { Notifier } from './notifier.js';
 
@@ -33,8 +34,6 @@ export interface VideoJobDeps {
   render: RenderVideo;
   notifiers: NotifierRegistry;
   fitToSize?: FitToSize;
-  /** How many attempts the queue makes; the chat hears of a failure only after the last one. */
-  maxAttempts: number;
   log?: (line: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -90,11 +89,14 @@ export function createVideoJobProcessor(deps: VideoJobDeps): JobProcessor {
       await pending;
       return { receipt: { ...output.receipt, output: path } };
     } catch (thrown: unknown) {
-      const error = toReelforgeError(thrown);
+      const { kind, error } = classifyJobEnd(job, thrown);
       await pending;
-      // A retryable cancel is a shutdown: the job goes back in line and resumes, so the chat hears nothing.
-      const final = error.code === 'cancelled' ? !error.retryable : !error.retryable || job.attempt >= deps.maxAttempts;
-      if (final && target && notifier) {
+      if (kind !== 'interrupted') {
+        const cause = error.cause instanceof Error ? error.cause.message : error.cause === undefined ? undefined : String(error.cause);
+        deps.log?.(`job ${kind === 'retry' ? 'failed, will retry' : kind}`, { jobId: job.id, attempt: job.attempt, code: error.code, message: error.message, ...(cause ? { cause } : {}) });
+      }
+      // The chat hears of the end only: not of a shutdown (the job resumes) nor of a failure a retry follows.
+      if ((kind === 'cancelled' || kind === 'failed') && target && notifier) {
         await notifier.fail(target, error).catch((notifyError: unknown) =>
           deps.log?.('failure notice failed', { jobId: job.id, error: String(notifyError) }),
         );

@@ -101,12 +101,17 @@ export async function runPipeline(run: PipelineRun, deps: PipelineDeps): Promise
 
   // One controller for the whole run: the caller's cancel, or the first failure, stops every task.
   const controller = new AbortController();
-  const onOuterAbort = (): void => controller.abort(run.signal?.reason);
-  run.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  let firstError: ReelforgeError | undefined;
+  const onOuterAbort = (): void => {
+    // The caller's reason (a person's cancel, or a shutdown the job resumes from) is the run's error.
+    firstError ??= toReelforgeError(run.signal?.reason);
+    controller.abort(firstError);
+  };
+  if (run.signal?.aborted) onOuterAbort();
+  else run.signal?.addEventListener('abort', onOuterAbort, { once: true });
   const signal = controller.signal;
   // Every provider call and render listens to this one signal.
   setMaxListeners(0, signal);
-  let firstError: ReelforgeError | undefined;
   const fail = (error: unknown): void => {
     if (!firstError) firstError = toReelforgeError(error);
     controller.abort(firstError);

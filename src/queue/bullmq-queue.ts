@@ -298,6 +298,11 @@ export class BullMqJobQueue implements JobQueue {
     }
     const entry: ActiveJob = { controller: new AbortController() };
     this.active.set(id, entry);
+    // A cancel published between the check above and `active.set` reached no one: look again.
+    if (await this.redis.exists(this.key(`cancelled:${id}`))) {
+      this.active.delete(id);
+      throw new UnrecoverableError(encodeError(new ReelforgeError('cancelled', 'The job was cancelled.')));
+    }
     const startedAt = Date.now();
     void this.announce(); // everyone behind moved up
     // Progress updates go out in order, and all before the job's completion.
@@ -312,6 +317,8 @@ export class BullMqJobQueue implements JobQueue {
         data: job.data,
         // Failed tries plus interruptions (a killed worker), counted as the local queue counts them.
         attempt: job.attemptsMade + (job.stalledCounter ?? 0) + 1,
+        // BullMQ retries while attemptsMade + 1 < attempts; stalls do not count toward that.
+        lastAttempt: job.attemptsMade + 1 >= (job.opts.attempts ?? 1),
         signal: entry.controller.signal,
         progress,
       });

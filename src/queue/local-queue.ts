@@ -326,12 +326,15 @@ export class LocalJobQueue implements JobQueue {
         id: job.id,
         data: job.data,
         attempt: job.attempts,
+        lastAttempt: job.failures + 1 >= this.attempts,
         signal: controller.signal,
         progress: (event: ProgressEvent) => {
           if (job.state === 'active' && !controller.signal.aborted) this.emit({ type: 'progress', jobId: job.id, event });
         },
       });
-      if (job.state !== 'active' || controller.signal.aborted) return; // cancelled or shut down meanwhile
+      // Cancelled meanwhile: the cancel stands. Shut down meanwhile: the job did finish (the video may
+      // already be in the chat), so it is recorded as completed rather than run again on restart.
+      if (job.state !== 'active') return;
       const at = Date.now();
       await this.journal.append({ op: 'finish', id: job.id, at, state: 'completed', result });
       job.state = 'completed';

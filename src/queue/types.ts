@@ -60,7 +60,12 @@ export interface JobContext {
   id: string;
   data: VideoJobData;
   attempt: number;
-  /** Aborted on cancel or shutdown: stop provider calls and ffmpeg at once. */
+  /**
+   * Whether a failure now is final: the queue will not retry it. The queue decides, so the job and
+   * its bookkeeping never guess from `attempt` (interruptions count there, but not toward retries).
+   */
+  lastAttempt: boolean;
+  /** Aborted on cancel or shutdown: stop provider calls and ffmpeg at once. The reason says which. */
   signal: AbortSignal;
   progress(event: ProgressEvent): void;
 }

@@ -2,14 +2,14 @@
  * Wraps a job processor so every finished job is counted for /stats: once per job, in the process
  * that ran it (so several bot processes watching one Redis queue do not count a job twice).
  */
-import { toReelforgeError } from '../core/errors.js';
+import { classifyJobEnd } from '../queue/job-end.js';
 import type { JobProcessor } from '../queue/types.js';
 import type { SettingsStore } from './settings.js';
 
 export function withUsageRecording(
   processor: JobProcessor,
   settings: SettingsStore,
-  options: { maxAttempts: number; log?: (line: string, fields?: Record<string, unknown>) => void },
+  options: { log?: (line: string, fields?: Record<string, unknown>) => void } = {},
 ): JobProcessor {
   const save = async (record: Parameters<SettingsStore['record']>[0]): Promise<void> => {
     // Counting is bookkeeping: a store outage must not fail the job.
@@ -30,13 +30,9 @@ export function withUsageRecording(
       });
       return result;
     } catch (thrown) {
-      const error = toReelforgeError(thrown);
-      if (error.code === 'cancelled') {
-        // A shutdown interrupts with a retryable cancel: the job resumes later, nothing ended.
-        if (!error.retryable) await save({ ...who, outcome: 'cancelled' });
-      } else if (!error.retryable || job.attempt >= options.maxAttempts) {
-        await save({ ...who, outcome: 'failed' });
-      }
+      const { kind, error } = classifyJobEnd(job, thrown);
+      // An interrupted job resumes and a retried one runs again: neither has ended yet.
+      if (kind === 'cancelled' || kind === 'failed') await save({ ...who, outcome: kind });
       throw error;
     }
   };

@@ -50,6 +50,35 @@ describe('LocalJobQueue journal', () => {
     await reopened.close();
   });
 
+  it('records a job that finished while the queue was shutting down as done, so a restart does not run it again', async () => {
+    const dir = join(root, randomUUID());
+    const queue = await LocalJobQueue.open({ dir });
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    // Like an upload already on the wire: it completes even though the signal aborts.
+    await queue.work(
+      (job) =>
+        new Promise((resolve) => {
+          started();
+          job.signal.addEventListener('abort', () => setTimeout(() => resolve(fakeResult('delivered')), 50), { once: true });
+        }),
+    );
+    const { id } = await queue.enqueue(jobData('ann'), { idempotencyKey: randomUUID() });
+    await running;
+    await queue.close();
+
+    const reopened = await LocalJobQueue.open({ dir });
+    const runs: string[] = [];
+    await reopened.work((job) => {
+      runs.push(job.id);
+      return Promise.resolve(fakeResult('again'));
+    });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(runs).toEqual([]);
+    expect(await reopened.get(id)).toMatchObject({ state: 'completed' });
+    await reopened.close();
+  });
+
   it('refuses a second open of the same journal', async () => {
     const dir = join(root, randomUUID());
     const queue = await LocalJobQueue.open({ dir });

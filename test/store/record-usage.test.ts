@@ -5,9 +5,10 @@ import type { JobContext, JobProcessor } from '../../src/queue/types.js';
 import { MemorySettingsStore } from '../../src/store/memory-settings-store.js';
 import { withUsageRecording } from '../../src/store/record-usage.js';
 
-const job = (attempt: number): JobContext => ({
+const job = (attempt: number, lastAttempt = attempt >= 2): JobContext => ({
   id: 'j1',
   attempt,
+  lastAttempt,
   signal: new AbortController().signal,
   progress: () => undefined,
   data: {
@@ -23,7 +24,7 @@ const receipt = { title: 't', durationSec: 30, costUsd: 0.01, llm: { totalTokens
 describe('usage recording around the job processor', () => {
   it('counts a completed job with its tokens, cost, images and length', async () => {
     const store = new MemorySettingsStore();
-    const processor = withUsageRecording(() => Promise.resolve({ receipt }), store, { maxAttempts: 3 });
+    const processor = withUsageRecording(() => Promise.resolve({ receipt }), store);
     await processor(job(1));
     expect(await store.stats()).toMatchObject({ jobs: 1, completed: 1, tokens: 500, costUsd: 0.01, images: 6, videoSec: 30, users: 1 });
   });
@@ -31,7 +32,7 @@ describe('usage recording around the job processor', () => {
   it('counts a failure once: only when no retry follows', async () => {
     const store = new MemorySettingsStore();
     const failing: JobProcessor = () => Promise.reject(new ReelforgeError('provider_unavailable', 'down', { retryable: true }));
-    const processor = withUsageRecording(failing, store, { maxAttempts: 2 });
+    const processor = withUsageRecording(failing, store);
     await expect(processor(job(1))).rejects.toMatchObject({ code: 'provider_unavailable' });
     expect((await store.stats()).jobs).toBe(0);
     await expect(processor(job(2))).rejects.toMatchObject({ code: 'provider_unavailable' });
@@ -40,9 +41,9 @@ describe('usage recording around the job processor', () => {
 
   it('counts a cancel, but not a shutdown that will resume the job', async () => {
     const store = new MemorySettingsStore();
-    await expect(withUsageRecording(() => Promise.reject(new ReelforgeError('cancelled', 'x')), store, { maxAttempts: 1 })(job(1))).rejects.toBeDefined();
+    await expect(withUsageRecording(() => Promise.reject(new ReelforgeError('cancelled', 'x')), store)(job(1, true))).rejects.toBeDefined();
     await expect(
-      withUsageRecording(() => Promise.reject(new ReelforgeError('cancelled', 'x', { retryable: true })), store, { maxAttempts: 1 })(job(1)),
+      withUsageRecording(() => Promise.reject(new ReelforgeError('cancelled', 'x', { retryable: true })), store)(job(1, true)),
     ).rejects.toBeDefined();
     expect(await store.stats()).toMatchObject({ jobs: 1, cancelled: 1 });
   });

@@ -147,7 +147,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     if (!harness.useFitToSize) throw new ReelforgeError('too_large', 'too large', { params: { limitMb: Math.floor(maxBytes / 1048576) } });
     return (await fitToSize(path, path.replace(/\.mp4$/, '.fit.mp4'), maxBytes, signal)).path;
   };
-  await queue.work(createVideoJobProcessor({ render, notifiers: notifierRegistry([notifier]), fitToSize: fit, maxAttempts: 1, log }));
+  await queue.work(createVideoJobProcessor({ render, notifiers: notifierRegistry([notifier]), fitToSize: fit, log }));
   await harness.bot.start();
   return harness;
 }

@@ -60,7 +60,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     ...(options.minIntervalMs ? { minIntervalMs: options.minIntervalMs } : {}),
   });
   const render = createFakeRender(dataDir, options.renderStepMs !== undefined ? { stepMs: options.renderStepMs } : {});
-  await queue.work(createVideoJobProcessor({ render: render.render, notifiers: notifierRegistry([notifier]), maxAttempts: 1, log }));
+  await queue.work(createVideoJobProcessor({ render: render.render, notifiers: notifierRegistry([notifier]), log }));
   const running = await startTelegramBot({
     token: fake.token,
     apiRoot: fake.apiRoot,

@@ -1,0 +1,136 @@
+import { describe, expect, it } from 'vitest';
+import type { ChatTarget, TelegramTarget } from '../../src/core/chat-target.js';
+import { ReelforgeError } from '../../src/core/errors.js';
+import type { ProgressSnapshot } from '../../src/core/progress.js';
+import type { Receipt } from '../../src/core/receipt.js';
+import type { DeliverInput, Notifier } from '../../src/jobs/notifier.js';
+import { createVideoJobProcessor, notifierRegistry, type RenderVideo } from '../../src/jobs/video-job.js';
+import { classifyJobEnd } from '../../src/queue/job-end.js';
+import type { JobContext } from '../../src/queue/types.js';
+
+const target: TelegramTarget = { platform: 'telegram', chatId: 5, progressMessageId: 9, locale: 'en' };
+
+class RecordingNotifier implements Notifier<TelegramTarget> {
+  readonly platform = 'telegram' as const;
+  readonly snapshots: ProgressSnapshot[] = [];
+  readonly delivered: DeliverInput[] = [];
+  readonly failures: ReelforgeError[] = [];
+  constructor(private readonly limit = 50 * 1024 * 1024) {}
+  uploadLimitBytes(): number {
+    return this.limit;
+  }
+  progress(_t: TelegramTarget, snapshot: ProgressSnapshot): Promise<void> {
+    this.snapshots.push(snapshot);
+    return Promise.resolve();
+  }
+  deliver(_t: TelegramTarget, video: DeliverInput): Promise<void> {
+    this.delivered.push(video);
+    return Promise.resolve();
+  }
+  fail(_t: TelegramTarget, error: ReelforgeError): Promise<void> {
+    this.failures.push(error);
+    return Promise.resolve();
+  }
+}
+
+const receipt = { output: '/out/v.mp4', title: 'Tea', durationSec: 12, sizeBytes: 3_000_000 } as Receipt;
+
+function jobContext(overrides: Partial<JobContext> = {}, chat: ChatTarget | null = target): JobContext {
+  return {
+    id: 'j1',
+    attempt: 1,
+    lastAttempt: true,
+    signal: new AbortController().signal,
+    progress: () => undefined,
+    data: { request: { topic: 'Tea', durationSec: 12, lang: 'en', aspect: '9:16' }, owner: { platform: 'telegram', userId: '1' }, target: chat, createdAt: 0 },
+    ...overrides,
+  };
+}
+
+describe('the video job', () => {
+  it('shows progress, delivers the file and reports the upload stage', async () => {
+    const notifier = new RecordingNotifier();
+    const render: RenderVideo = (_data, { onProgress }) => {
+      onProgress({ type: 'started', offline: true, tier: 'ultra_fast' });
+      onProgress({ type: 'count', stage: 'images', done: 1, total: 2 });
+      return Promise.resolve({ path: '/out/v.mp4', receipt, thumbnailPath: '/out/v.jpg' });
+    };
+    const result = await createVideoJobProcessor({ render, notifiers: notifierRegistry([notifier]) })(jobContext());
+    expect(result.receipt.output).toBe('/out/v.mp4');
+    expect(notifier.delivered).toEqual([{ path: '/out/v.mp4', receipt, thumbnailPath: '/out/v.jpg' }]);
+    expect(notifier.snapshots.at(-1)?.stages.upload.status).toBe('done');
+    expect(notifier.snapshots.some((s) => s.stages.images.done === 1)).toBe(true);
+    expect(notifier.failures).toEqual([]);
+  });
+
+  it('re-encodes a file over the chat limit before uploading it', async () => {
+    const notifier = new RecordingNotifier(1_000_000);
+    const fits: Array<[string, number]> = [];
+    const processor = createVideoJobProcessor({
+      render: () => Promise.resolve({ path: '/out/v.mp4', receipt }),
+      notifiers: notifierRegistry([notifier]),
+      fitToSize: (path, maxBytes) => {
+        fits.push([path, maxBytes]);
+        return Promise.resolve('/out/v-small.mp4');
+      },
+    });
+    await processor(jobContext());
+    expect(fits).toEqual([['/out/v.mp4', 1_000_000]]);
+    expect(notifier.delivered[0]?.path).toBe('/out/v-small.mp4');
+  });
+
+  it('tells the chat of a final failure, and of nothing a retry or a restart will fix', async () => {
+    const logs: string[] = [];
+    const failing = (error: ReelforgeError): RenderVideo => () => Promise.reject(error);
+    const outage = new ReelforgeError('provider_unavailable', 'down', { retryable: true });
+
+    const retried = new RecordingNotifier();
+    await expect(
+      createVideoJobProcessor({ render: failing(outage), notifiers: notifierRegistry([retried]), log: (l) => logs.push(l) })(jobContext({ lastAttempt: false })),
+    ).rejects.toBe(outage);
+    expect(retried.failures).toEqual([]);
+
+    const final = new RecordingNotifier();
+    await expect(createVideoJobProcessor({ render: failing(outage), notifiers: notifierRegistry([final]), log: (l) => logs.push(l) })(jobContext())).rejects.toBe(outage);
+    expect(final.failures.map((e) => e.code)).toEqual(['provider_unavailable']);
+    expect(logs).toEqual(['job failed, will retry', 'job failed']);
+  });
+
+  it('treats an abort by shutdown as an interruption even when a provider surfaced another error', async () => {
+    const controller = new AbortController();
+    const notifier = new RecordingNotifier();
+    const render: RenderVideo = () => {
+      controller.abort(new ReelforgeError('cancelled', 'shutting down', { retryable: true }));
+      return Promise.reject(new ReelforgeError('cancelled', 'sleep interrupted'));
+    };
+    const run = createVideoJobProcessor({ render, notifiers: notifierRegistry([notifier]) })(jobContext({ signal: controller.signal }));
+    await expect(run).rejects.toMatchObject({ code: 'cancelled', retryable: true });
+    expect(notifier.failures).toEqual([]);
+  });
+
+  it('says "cancelled" when a person cancels', async () => {
+    const controller = new AbortController();
+    const notifier = new RecordingNotifier();
+    const render: RenderVideo = () => {
+      controller.abort(new ReelforgeError('cancelled', 'The job was cancelled.'));
+      return Promise.reject(new Error('ffmpeg killed'));
+    };
+    await expect(createVideoJobProcessor({ render, notifiers: notifierRegistry([notifier]) })(jobContext({ signal: controller.signal }))).rejects.toMatchObject({
+      code: 'cancelled',
+      retryable: false,
+    });
+    expect(notifier.failures.map((e) => e.code)).toEqual(['cancelled']);
+  });
+});
+
+describe('classifyJobEnd', () => {
+  const idle = new AbortController().signal;
+  it('separates retries, failures, cancels and interruptions', () => {
+    expect(classifyJobEnd({ signal: idle, lastAttempt: false }, new ReelforgeError('provider_unavailable', 'x', { retryable: true })).kind).toBe('retry');
+    expect(classifyJobEnd({ signal: idle, lastAttempt: true }, new ReelforgeError('provider_unavailable', 'x', { retryable: true })).kind).toBe('failed');
+    expect(classifyJobEnd({ signal: idle, lastAttempt: false }, new ReelforgeError('content_policy', 'x')).kind).toBe('failed');
+    expect(classifyJobEnd({ signal: idle, lastAttempt: false }, new Error('bug'))).toMatchObject({ kind: 'failed', error: { code: 'internal' } });
+    expect(classifyJobEnd({ signal: idle, lastAttempt: false }, new ReelforgeError('cancelled', 'x')).kind).toBe('cancelled');
+    expect(classifyJobEnd({ signal: idle, lastAttempt: false }, new ReelforgeError('cancelled', 'x', { retryable: true })).kind).toBe('interrupted');
+  });
+});
