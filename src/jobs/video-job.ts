@@ -92,7 +92,7 @@ export function createVideoJobProcessor(deps: VideoJobDeps): JobProcessor {
       const { kind, error } = classifyJobEnd(job, thrown);
       await pending;
       if (kind !== 'interrupted') {
-        const cause = error.cause instanceof Error ? error.cause.message : error.cause === undefined ? undefined : String(error.cause);
+        const cause = error.cause instanceof Error ? error.cause.message : typeof error.cause === 'string' ? error.cause : undefined;
         deps.log?.(`job ${kind === 'retry' ? 'failed, will retry' : kind}`, { jobId: job.id, attempt: job.attempt, code: error.code, message: error.message, ...(cause ? { cause } : {}) });
       }
       // The chat hears of the end only: not of a shutdown (the job resumes) nor of a failure a retry follows.
