@@ -3,7 +3,7 @@
  * key or base URL is set, offline otherwise), and wires the pipeline, queue, jobs and bots.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { VideoCommand } from './cli.js';
@@ -30,6 +30,7 @@ import { MusicLibrary } from './providers/music/library.js';
 import { EspeakSpeech } from './providers/offline/espeak-speech.js';
 import { OfflineIllustrator } from './providers/offline/illustrator.js';
 import { OfflineScriptWriter } from './providers/offline/script-writer.js';
+import { limitImages, limitSpeech } from './providers/limit.js';
 import { createOpenAiProviders } from './providers/openai/index.js';
 import { createSegmentReview } from './pipeline/dedup.js';
 import { buildPricingTable, estimateCost } from './pipeline/pricing.js';
@@ -115,8 +116,8 @@ export function createPipelineDeps(config: Config, log: Logger, overrides: Parti
   return {
     writer: providers.writer,
     fixer: providers.fixer,
-    images: providers.images,
-    speech: providers.speech,
+    images: limitImages(providers.images, config.concurrency.images),
+    speech: limitSpeech(providers.speech, config.concurrency.speech),
     music,
     assembler,
     concurrency,
@@ -166,7 +167,7 @@ export async function runVideoCommand(command: VideoCommand): Promise<number> {
   loadDotEnv();
   const config = loadConfig();
   await preflight();
-  const runtime = createRuntime(config, createLogger(command.json ? 'warn' : 'warn', [config.openai?.apiKey]));
+  const runtime = createRuntime(config, createLogger('warn', [config.openai?.apiKey]));
   const printer = createProgressPrinter();
   // Nothing is uploaded from the command line: the bar ends at 100 % when the file is written.
   printer.onEvent({ type: 'stage', stage: 'upload', status: 'skipped' });
@@ -239,8 +240,34 @@ export async function runService(kind: 'bot' | 'worker'): Promise<number> {
   const notifiers = notifierRegistry([telegramNotifier, discordNotifier].filter((n): n is NonNullable<typeof n> => n !== undefined));
 
   const stops: Array<() => Promise<void>> = [];
-  if (takesRequests) {
-    if (config.telegram && telegramNotifier) {
+  const shutdown = async (): Promise<void> => {
+    // Bots first (no new requests), then the queue (running jobs stay journalled and resume on the next start).
+    for (const stop of stops.reverse()) await stop().catch((error: unknown) => log.warn('stop failed', { error }));
+    await queue.close().catch((error: unknown) => log.warn('queue close failed', { error }));
+    await settings.close().catch((error: unknown) => log.warn('settings close failed', { error }));
+  };
+
+  try {
+    if (worksJobs) {
+      await sweepStaleWork(join(config.dataDir, 'work'), log);
+      const runtime = createRuntime(config, log);
+      const assembler = runtime.deps.assembler;
+      const processor = createVideoJobProcessor({
+        render: (data, options) => runtime.render(data.request, { jobId: options.jobId, signal: options.signal, onProgress: options.onProgress }),
+        notifiers,
+        fitToSize: (path, maxBytes, signal) => {
+          if (!(assembler instanceof FfmpegAssembler)) throw new ReelforgeError('too_large', 'The video is larger than this chat accepts.');
+          return assembler.fitToSize(path, path.replace(/\.mp4$/i, '') + `-${Math.floor(maxBytes / 1048576)}mb.mp4`, maxBytes, signal);
+        },
+        // A chat's video lives in the chat once sent: the server keeps no copy.
+        discard: (paths) => Promise.all(paths.map((path) => rm(path, { force: true }))).then(() => undefined),
+        log: (line, fields) => log.warn(line, fields),
+      });
+      await queue.work(withUsageRecording(processor, settings, { log: (line, fields) => log.warn(line, fields) }));
+      log.info('working jobs', { queue: config.redisUrl ? 'redis' : 'local', generation: config.concurrency.generation, renders: config.concurrency.render });
+    }
+
+    if (takesRequests && config.telegram && telegramNotifier) {
       const telegram = await startTelegramBot({
         token: config.telegram.token,
         apiRoot: config.telegram.apiRoot,
@@ -255,7 +282,7 @@ export async function runService(kind: 'bot' | 'worker'): Promise<number> {
       stops.push(() => telegram.stop());
       log.info('telegram bot started', { mode: config.telegram.mode.kind });
     }
-    if (config.discord && discordNotifier) {
+    if (takesRequests && config.discord && discordNotifier) {
       const discord = createDiscordBot({
         token: config.discord.token,
         applicationId: config.discord.applicationId,
@@ -267,27 +294,14 @@ export async function runService(kind: 'bot' | 'worker'): Promise<number> {
         notifier: discordNotifier,
         log: botLog,
       });
-      await discord.start();
       stops.push(() => discord.stop());
+      await discord.start();
       log.info('discord bot started');
     }
-  }
-
-  if (worksJobs) {
-    const runtime = createRuntime(config, log);
-    const assembler = runtime.deps.assembler;
-    const processor = createVideoJobProcessor({
-      render: (data, options) => runtime.render(data.request, { jobId: options.jobId, signal: options.signal, onProgress: options.onProgress }),
-      notifiers,
-      fitToSize: async (path, maxBytes, signal) => {
-        if (!(assembler instanceof FfmpegAssembler)) throw new ReelforgeError('too_large', 'The video is larger than this chat accepts.');
-        const fitted = await assembler.fitToSize(path, path.replace(/\.mp4$/i, '') + `-${Math.floor(maxBytes / 1048576)}mb.mp4`, maxBytes, signal);
-        return fitted.path;
-      },
-      log: (line, fields) => log.warn(line, fields),
-    });
-    await queue.work(withUsageRecording(processor, settings, { log: (line, fields) => log.warn(line, fields) }));
-    log.info('working jobs', { queue: config.redisUrl ? 'redis' : 'local', generation: config.concurrency.generation, renders: config.concurrency.render });
+  } catch (error) {
+    // One part failed to start: stop the others, so the process exits instead of taking requests no one works.
+    await shutdown();
+    throw error;
   }
 
   await new Promise<void>((resolve) => {
@@ -296,18 +310,27 @@ export async function runService(kind: 'bot' | 'worker'): Promise<number> {
       if (stopping) return;
       stopping = true;
       log.info('shutting down', { signal });
-      void (async () => {
-        // Bots first (no new requests), then the queue (running jobs stay journalled and resume on the next start).
-        for (const s of stops) await s().catch((error: unknown) => log.warn('stop failed', { error }));
-        await queue.close().catch((error: unknown) => log.warn('queue close failed', { error }));
-        await settings.close().catch((error: unknown) => log.warn('settings close failed', { error }));
-        resolve();
-      })();
+      void shutdown().then(resolve);
     };
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
   return 0;
+}
+
+/** Work folders older than a job can last were left by a crash (a finished job removes its own). */
+async function sweepStaleWork(workRoot: string, log: Logger, maxAgeMs = 2 * 3600_000): Promise<void> {
+  const entries = await readdir(workRoot, { withFileTypes: true }).catch(() => []);
+  const now = Date.now();
+  for (const entry of entries) {
+    if (!entry.isDirectory()) continue;
+    const path = join(workRoot, entry.name);
+    const info = await stat(path).catch(() => undefined);
+    if (info && now - info.mtimeMs > maxAgeMs) {
+      await rm(path, { recursive: true, force: true });
+      log.info('removed a stale work folder', { path });
+    }
+  }
 }
 
 /** Tries per job: retryable failures (a provider outage) are retried with backoff, others fail at once. */

@@ -24,7 +24,11 @@ export type RenderVideo = (
 ) => Promise<RenderOutput>;
 
 /** Re-encodes a file to fit under `maxBytes`; throws ReelforgeError('too_large') when it cannot. */
-export type FitToSize = (path: string, maxBytes: number, signal: AbortSignal) => Promise<string>;
+export type FitToSize = (
+  path: string,
+  maxBytes: number,
+  signal: AbortSignal,
+) => Promise<{ path: string; sizeBytes: number; width: number; height: number }>;
 
 export interface NotifierRegistry {
   get(platform: ChatTarget['platform']): Notifier | undefined;
@@ -34,6 +38,8 @@ export interface VideoJobDeps {
   render: RenderVideo;
   notifiers: NotifierRegistry;
   fitToSize?: FitToSize;
+  /** Removes the job's files once its chat has the video (or has heard why not); the CLI keeps its output. */
+  discard?: (paths: string[]) => Promise<void>;
   log?: (line: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -63,9 +69,12 @@ export function createVideoJobProcessor(deps: VideoJobDeps): JobProcessor {
       show(snapshot);
     };
 
+    const files: string[] = [];
     try {
       const output = await deps.render(job.data, { jobId: job.id, signal: job.signal, onProgress });
+      files.push(output.path, ...(output.thumbnailPath ? [output.thumbnailPath] : []));
       let path = output.path;
+      let receipt = output.receipt;
       if (target && notifier) {
         const limit = notifier.uploadLimitBytes(target);
         if (output.receipt.sizeBytes > limit) {
@@ -75,19 +84,22 @@ export function createVideoJobProcessor(deps: VideoJobDeps): JobProcessor {
             });
           }
           onProgress({ type: 'stage', stage: 'upload', status: 'running', note: 'shrinking' });
-          path = await deps.fitToSize(path, limit, job.signal);
+          const fitted = await deps.fitToSize(path, limit, job.signal);
+          files.push(fitted.path);
+          path = fitted.path;
+          receipt = { ...receipt, sizeBytes: fitted.sizeBytes, width: fitted.width, height: fitted.height };
         }
         onProgress({ type: 'stage', stage: 'upload', status: 'running' });
         await pending;
         await notifier.deliver(target, {
           path,
-          receipt: output.receipt,
+          receipt,
           ...(output.thumbnailPath ? { thumbnailPath: output.thumbnailPath } : {}),
         });
         onProgress({ type: 'stage', stage: 'upload', status: 'done' });
       }
       await pending;
-      return { receipt: { ...output.receipt, output: path } };
+      return { receipt: { ...receipt, output: path } };
     } catch (thrown: unknown) {
       const { kind, error } = classifyJobEnd(job, thrown);
       await pending;
@@ -102,6 +114,10 @@ export function createVideoJobProcessor(deps: VideoJobDeps): JobProcessor {
         );
       }
       throw error;
+    } finally {
+      if (target && deps.discard && files.length > 0) {
+        await deps.discard(files).catch((error: unknown) => deps.log?.('could not remove job files', { jobId: job.id, error: String(error) }));
+      }
     }
   };
 }

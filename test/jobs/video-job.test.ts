@@ -63,6 +63,19 @@ describe('the video job', () => {
     expect(notifier.failures).toEqual([]);
   });
 
+  it('removes a chat job\'s files once it has ended, whatever the outcome', async () => {
+    const discarded: string[][] = [];
+    const discard = (paths: string[]): Promise<void> => {
+      discarded.push(paths);
+      return Promise.resolve();
+    };
+    const notifier = new RecordingNotifier();
+    await createVideoJobProcessor({ render: () => Promise.resolve({ path: '/out/a.mp4', receipt, thumbnailPath: '/out/a.jpg' }), notifiers: notifierRegistry([notifier]), discard })(jobContext());
+    notifier.deliver = () => Promise.reject(new ReelforgeError('too_large', 'no'));
+    await expect(createVideoJobProcessor({ render: () => Promise.resolve({ path: '/out/b.mp4', receipt }), notifiers: notifierRegistry([notifier]), discard })(jobContext())).rejects.toMatchObject({ code: 'too_large' });
+    expect(discarded).toEqual([['/out/a.mp4', '/out/a.jpg'], ['/out/b.mp4']]);
+  });
+
   it('re-encodes a file over the chat limit before uploading it', async () => {
     const notifier = new RecordingNotifier(1_000_000);
     const fits: Array<[string, number]> = [];
@@ -71,12 +84,13 @@ describe('the video job', () => {
       notifiers: notifierRegistry([notifier]),
       fitToSize: (path, maxBytes) => {
         fits.push([path, maxBytes]);
-        return Promise.resolve('/out/v-small.mp4');
+        return Promise.resolve({ path: '/out/v-small.mp4', sizeBytes: 900_000, width: 720, height: 1280 });
       },
     });
     await processor(jobContext());
     expect(fits).toEqual([['/out/v.mp4', 1_000_000]]);
     expect(notifier.delivered[0]?.path).toBe('/out/v-small.mp4');
+    expect(notifier.delivered[0]?.receipt).toMatchObject({ sizeBytes: 900_000, width: 720, height: 1280 });
   });
 
   it('tells the chat of a final failure, and of nothing a retry or a restart will fix', async () => {

@@ -145,7 +145,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   };
   const fit: FitToSize = async (path, maxBytes, signal) => {
     if (!harness.useFitToSize) throw new ReelforgeError('too_large', 'too large', { params: { limitMb: Math.floor(maxBytes / 1048576) } });
-    return (await fitToSize(path, path.replace(/\.mp4$/, '.fit.mp4'), maxBytes, signal)).path;
+    return fitToSize(path, path.replace(/\.mp4$/, '.fit.mp4'), maxBytes, signal);
   };
   await queue.work(createVideoJobProcessor({ render, notifiers: notifierRegistry([notifier]), fitToSize: fit, log }));
   await harness.bot.start();
