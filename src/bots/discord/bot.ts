@@ -19,7 +19,9 @@ import { ReelforgeError, toReelforgeError } from '../../core/errors.js';
 import { applyProgress, emptySnapshot } from '../../core/progress.js';
 import { validateVideoRequest, type VideoRequest } from '../../core/request.js';
 import { isTier } from '../../core/tiers.js';
-import type { JobInfo, JobQueue, QueueEvent } from '../../queue/types.js';
+import { relayQueueEvents } from '../../jobs/queue-relay.js';
+import { notifierRegistry } from '../../jobs/video-job.js';
+import type { JobInfo, JobQueue } from '../../queue/types.js';
 import type { SettingsStore, TierChoice, TierScope } from '../../store/settings.js';
 import { formatQueue, formatStats, isAdmin } from '../shared/admin.js';
 import { botTexts, errorText } from '../shared/i18n.js';
@@ -255,22 +257,6 @@ export function createDiscordBot(options: DiscordBotOptions): DiscordBot {
     await i.reply({ content: t.tierSet(label, choice), flags: ephemeral, allowedMentions: noMentions });
   }
 
-  /** Places in line change while a job waits; the queue announces them and the message follows. */
-  function onQueueEvent(event: QueueEvent): void {
-    if (event.type !== 'progress' || event.event.type !== 'queued') return;
-    const queued = event.event;
-    const show = async (): Promise<void> => {
-      const job = await queue.get(event.jobId);
-      const target = job?.data.target;
-      if (job?.state !== 'waiting' || target?.platform !== 'discord') return;
-      await notifier.progress(target, applyProgress(emptySnapshot(), queued), job.id);
-    };
-    // Fire-and-forget: a listener must not hold up the queue; failures are only logged.
-    void show().catch((error: unknown) =>
-      log('discord place-in-line edit failed', { jobId: event.jobId, error: describeDiscordError(error) }),
-    );
-  }
-
   let unsubscribe: (() => void) | undefined;
   let started = false;
   let stopped = false;
@@ -293,7 +279,8 @@ export function createDiscordBot(options: DiscordBotOptions): DiscordBot {
         }
         throw toDiscordFailure(error);
       }
-      unsubscribe = queue.subscribe(onQueueEvent);
+      // Places in line, and cancels or failures of jobs that are not running, reach the message too.
+      unsubscribe = relayQueueEvents(queue, notifierRegistry([notifier]), log);
       // Both together, so a login failure does not leave the wait for READY unobserved.
       await Promise.all([once(client, Events.ClientReady), client.login(options.token)]);
       log('discord bot ready', { user: client.user?.tag, guilds: client.guilds.cache.size });

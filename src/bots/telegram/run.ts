@@ -10,7 +10,8 @@ import { webhookCallback, type Bot } from 'grammy';
 import { createTelegramBot, type CreateTelegramBotOptions } from './bot.js';
 import { registerCommands } from './commands-menu.js';
 import { TelegramNotifier } from './notifier.js';
-import { relayQueueEvents } from './queue-relay.js';
+import { relayQueueEvents } from '../../jobs/queue-relay.js';
+import { notifierRegistry } from '../../jobs/video-job.js';
 
 export type TelegramMode =
   | { kind: 'polling'; /** getUpdates hold time; Telegram's usual is 30 s. */ timeoutSec?: number }
@@ -42,7 +43,7 @@ export async function startTelegramBot(options: StartTelegramBotOptions): Promis
   const bot = createTelegramBot({ ...options, notifier });
   await bot.init();
   await registerCommands(bot.api);
-  const unsubscribe = relayQueueEvents(options.queue, notifier, options.log);
+  const unsubscribe = relayQueueEvents(options.queue, notifierRegistry([notifier]), options.log);
 
   let stopped = false;
   if (options.mode.kind === 'polling') {
