@@ -142,7 +142,17 @@ export function createPipelineDeps(config: Config, log: Logger, overrides: Parti
 }
 
 function loggerFor(config: Config): Logger {
-  return createLogger(config.logLevel, [config.openai?.apiKey, config.telegram?.token, config.discord?.token]);
+  const webhookSecret = config.telegram?.mode.kind === 'webhook' ? config.telegram.mode.secret : undefined;
+  return createLogger(config.logLevel, [config.openai?.apiKey, config.telegram?.token, config.discord?.token, webhookSecret, redisPassword(config.redisUrl)]);
+}
+
+function redisPassword(url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  try {
+    return decodeURIComponent(new URL(url).password) || undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function slug(text: string): string {

@@ -129,7 +129,11 @@ export function createDiscordBot(options: DiscordBotOptions): DiscordBot {
     log('discord /video deferred', { interactionId: i.id, ackMs: Date.now() - i.createdTimestamp });
 
     // An admin's override beats the tier the user picked: overrides exist to limit or raise cost.
-    const override = await settings.getTier({ platform: 'discord', userId: i.user.id, chatId: i.channelId });
+    // A settings outage costs the override, not the video: the tier then follows the duration.
+    const override = await settings.getTier({ platform: 'discord', userId: i.user.id, chatId: i.channelId }).catch((error: unknown) => {
+      log('tier override unavailable', { error: String(error) });
+      return undefined;
+    });
     if (override) request = { ...request, tier: override };
 
     const progressMessageId = deferred.resource?.message?.id;

@@ -8,7 +8,7 @@
  * token; if that message cannot be edited a new one is posted and used from then on. The user
  * sees one message either way.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RawFile, REST } from '@discordjs/rest';
@@ -125,12 +125,13 @@ export class DiscordNotifier implements Notifier<DiscordTarget> {
     }
     this.stopProgress(state);
     const limit = this.uploadLimitBytes(target);
-    const data = await readFile(video.path);
-    if (data.length > limit) {
+    // Size first: a file over the limit is never read into memory.
+    if ((await stat(video.path)).size > limit) {
       throw new ReelforgeError('too_large', 'The video is larger than this Discord channel accepts.', {
         params: { limitMb: Math.floor(limit / 1048576) },
       });
     }
+    const data = await readFile(video.path);
     const { receipt } = video;
     const filename = videoFileName(receipt.title, video.path);
     const body: MessageBody = {

@@ -50,6 +50,12 @@ export function videoCommand(deps: TelegramBotDeps): Composer<Context> {
         { request, owner: { platform: 'telegram', userId, chatId, displayName }, target, createdAt: Date.now() },
         { idempotencyKey: `telegram:${chatId}:${ctx.msg.message_id}` },
       );
+      if (queued.duplicate) {
+        // The same update came twice (a restart before its offset was confirmed): the first
+        // progress message follows the job, so this second one goes.
+        await ctx.api.deleteMessage(ctx.chat.id, progress.message_id).catch(() => undefined);
+        return;
+      }
       if (queued.position > 0) {
         const snapshot = applyProgress(emptySnapshot(), { type: 'queued', position: queued.position, etaSec: queued.etaSec });
         await deps.notifier.progress(target, snapshot, queued.id);
