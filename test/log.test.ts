@@ -12,7 +12,7 @@ describe('createLogger', () => {
     expect(lines[0]).toContain('bot***/getMe');
     // Secrets too short to mask safely are ignored rather than turning every "abc" into stars.
     log.info('abc');
-    expect(lines[1]).toMatch(/INFO  abc$/);
+    expect(lines[1]).toMatch(/INFO {2}abc$/);
   });
 
   it('drops lines below its level', () => {
