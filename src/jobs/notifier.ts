@@ -20,6 +20,7 @@ export interface Notifier<T extends ChatTarget = ChatTarget> {
   uploadLimitBytes(target: T): number;
   /** Shows the snapshot in the progress message (throttled by the implementation). */
   progress(target: T, snapshot: ProgressSnapshot, jobId: string): Promise<void>;
-  deliver(target: T, video: DeliverInput): Promise<void>;
+  /** Uploads the video; `signal` aborts the upload (a cancel while it is on the wire). */
+  deliver(target: T, video: DeliverInput, signal?: AbortSignal): Promise<void>;
   fail(target: T, error: ReelforgeError): Promise<void>;
 }

@@ -91,11 +91,11 @@ export function createVideoJobProcessor(deps: VideoJobDeps): JobProcessor {
         }
         onProgress({ type: 'stage', stage: 'upload', status: 'running' });
         await pending;
-        await notifier.deliver(target, {
-          path,
-          receipt,
-          ...(output.thumbnailPath ? { thumbnailPath: output.thumbnailPath } : {}),
-        });
+        await notifier.deliver(
+          target,
+          { path, receipt, ...(output.thumbnailPath ? { thumbnailPath: output.thumbnailPath } : {}) },
+          job.signal,
+        );
         onProgress({ type: 'stage', stage: 'upload', status: 'done' });
       }
       await pending;

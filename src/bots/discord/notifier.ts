@@ -112,7 +112,7 @@ export class DiscordNotifier implements Notifier<DiscordTarget> {
     }, wait);
   }
 
-  async deliver(target: DiscordTarget, video: DeliverInput): Promise<void> {
+  async deliver(target: DiscordTarget, video: DeliverInput, signal?: AbortSignal): Promise<void> {
     const state = this.stateFor(target);
     if (state.timer) {
       // Show the waiting snapshot ("Upload…") before the upload, which can take a while; still one edit per interval.
@@ -139,7 +139,7 @@ export class DiscordNotifier implements Notifier<DiscordTarget> {
       attachments: [{ id: 0, filename }],
     };
     const files: RawFile[] = [{ name: filename, data, contentType: 'video/mp4' }];
-    await this.serialize(state, () => this.write(target, state, body, files, limit));
+    await this.serialize(state, () => this.write(target, state, body, files, limit, signal));
     state.outcome = 'delivered';
   }
 
@@ -189,13 +189,21 @@ export class DiscordNotifier implements Notifier<DiscordTarget> {
     return Date.now() - target.interactionCreatedAt < this.tokenUsableMs;
   }
 
-  private async write(target: DiscordTarget, state: MessageState, body: MessageBody, files?: RawFile[], limit?: number): Promise<void> {
+  private async write(
+    target: DiscordTarget,
+    state: MessageState,
+    body: MessageBody,
+    files?: RawFile[],
+    limit?: number,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const abortable = signal ? { signal } : {};
     try {
       if (!state.channelMode && this.tokenUsable(target)) {
         try {
           const message = (await this.rest.patch(
             `/webhooks/${target.applicationId}/${target.interactionToken}/messages/@original`,
-            { body, ...(files ? { files } : {}), auth: false },
+            { body, ...(files ? { files } : {}), ...abortable, auth: false },
           )) as { id: string };
           state.messageId = message.id;
           return;
@@ -211,7 +219,7 @@ export class DiscordNotifier implements Notifier<DiscordTarget> {
       const messageId = state.messageId ?? target.progressMessageId;
       if (messageId) {
         try {
-          await this.rest.patch(`/channels/${target.channelId}/messages/${messageId}`, { body, ...(files ? { files } : {}) });
+          await this.rest.patch(`/channels/${target.channelId}/messages/${messageId}`, { body, ...(files ? { files } : {}), ...abortable });
           state.messageId = messageId;
           return;
         } catch (error: unknown) {
@@ -225,6 +233,7 @@ export class DiscordNotifier implements Notifier<DiscordTarget> {
       const posted = (await this.rest.post(`/channels/${target.channelId}/messages`, {
         body,
         ...(files ? { files } : {}),
+        ...abortable,
       })) as { id: string };
       state.messageId = posted.id;
     } catch (error: unknown) {

@@ -118,7 +118,7 @@ export class TelegramNotifier implements Notifier<TelegramTarget> {
   }
 
   /** Uploads the video as a video (inline playable), replying in the same thread, then marks the progress message done. */
-  async deliver(target: TelegramTarget, video: DeliverInput): Promise<void> {
+  async deliver(target: TelegramTarget, video: DeliverInput, signal?: AbortSignal): Promise<void> {
     const state = this.stateOf(target);
     const t = botTexts(target.locale);
     const r = video.receipt;
@@ -128,15 +128,21 @@ export class TelegramNotifier implements Notifier<TelegramTarget> {
     );
     await this.inLane(target.chatId, async () => {
       try {
-        await this.api.sendVideo(target.chatId, new InputFile(video.path, uploadName(video.path)), {
-          width: r.width,
-          height: r.height,
-          duration: Math.round(r.durationSec),
-          supports_streaming: true,
-          caption,
-          ...(video.thumbnailPath ? { thumbnail: new InputFile(video.thumbnailPath, uploadName(video.thumbnailPath)) } : {}),
-          ...placement(target),
-        });
+        await this.api.sendVideo(
+          target.chatId,
+          new InputFile(video.path, uploadName(video.path)),
+          {
+            width: r.width,
+            height: r.height,
+            duration: Math.round(r.durationSec),
+            supports_streaming: true,
+            caption,
+            ...(video.thumbnailPath ? { thumbnail: new InputFile(video.thumbnailPath, uploadName(video.thumbnailPath)) } : {}),
+            ...placement(target),
+          },
+          // grammY types its signal with the abort-controller shim; a native AbortSignal is what it uses at run time.
+          signal as Parameters<Api['sendVideo']>[3],
+        );
       } catch (error) {
         throw toTelegramError(error, 'upload the video', this.limitBytes);
       }

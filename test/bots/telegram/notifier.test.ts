@@ -143,6 +143,18 @@ describe('TelegramNotifier delivery and failure', () => {
     expect(Date.now() - started).toBeLessThan(5000);
   });
 
+  it('stops an upload when the job is cancelled', async () => {
+    const path = join(dir, 'cancelled.mp4');
+    await writeFile(path, Buffer.alloc(1024, 1));
+    const notifier = new TelegramNotifier({ token: fake.token, apiRoot: fake.apiRoot });
+    const chat = fake.privateChat({ ...alice, id: 5009 });
+    const target = await progressTarget(chat, notifier);
+    const controller = new AbortController();
+    controller.abort(new ReelforgeError('cancelled', 'The job was cancelled.'));
+    await expect(notifier.deliver(target, { path, receipt }, controller.signal)).rejects.toBeDefined();
+    expect(fake.botMessages(chat.id).filter((m) => m.upload)).toEqual([]);
+  });
+
   it('writes a failure into the progress message, or a new message when it was deleted', async () => {
     const notifier = new TelegramNotifier({ token: fake.token, apiRoot: fake.apiRoot, minIntervalMs: { private: 0, group: 0 } });
     const chat = fake.privateChat({ ...alice, id: 5007 });
