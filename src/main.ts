@@ -51,6 +51,8 @@ export interface RenderOptions {
   onProgress?: (event: ProgressEvent) => void;
   outPath?: string;
   wantBible?: boolean;
+  /** Also write a JPEG thumbnail beside the video (chats show it before playing). */
+  thumbnail?: boolean;
 }
 
 export function createRuntime(config: Config, log: Logger = loggerFor(config)): Runtime {
@@ -78,10 +80,13 @@ export function createRuntime(config: Config, log: Logger = loggerFor(config)): 
           },
           deps,
         );
-        const thumbnailPath = outPath.replace(/\.mp4$/i, '') + '.jpg';
-        await extractThumbnail(outPath, thumbnailPath, Math.min(1.5, receipt.durationSec / 2), options.signal);
+        let thumbnailPath: string | undefined;
+        if (options.thumbnail) {
+          thumbnailPath = outPath.replace(/\.mp4$/i, '') + '.jpg';
+          await extractThumbnail(outPath, thumbnailPath, Math.min(1.5, receipt.durationSec / 2), options.signal);
+        }
         log.info('video rendered', { jobId, output: receipt.output, seconds: receipt.durationSec, tokens: receipt.llm.totalTokens, costUsd: receipt.costUsd, ms: receipt.timingsMs.total });
-        return { path: outPath, receipt, thumbnailPath };
+        return { path: outPath, receipt, ...(thumbnailPath ? { thumbnailPath } : {}) };
       } finally {
         // Scratch files go whatever happened; the output and the caches stay.
         await rm(workDir, { recursive: true, force: true });
@@ -263,7 +268,8 @@ export async function runService(kind: 'bot' | 'worker'): Promise<number> {
       const runtime = createRuntime(config, log);
       const assembler = runtime.deps.assembler;
       const processor = createVideoJobProcessor({
-        render: (data, options) => runtime.render(data.request, { jobId: options.jobId, signal: options.signal, onProgress: options.onProgress }),
+        render: (data, options) =>
+          runtime.render(data.request, { jobId: options.jobId, signal: options.signal, onProgress: options.onProgress, thumbnail: data.target !== null }),
         notifiers,
         fitToSize: (path, maxBytes, signal) => {
           if (!(assembler instanceof FfmpegAssembler)) throw new ReelforgeError('too_large', 'The video is larger than this chat accepts.');

@@ -15,8 +15,11 @@ export interface TierProfile {
   fps: number;
 }
 
+/** x264 `veryfast` on every tier (bench/README.md): `superfast` and `ultrafast` save CPU but make
+ * files 3-9x larger at the same CRF. ultra_fast renders 25 fps, a sixth fewer frames; slow Ken
+ * Burns motion stays smooth at that rate. */
 export const TIER_PROFILES: Readonly<Record<Tier, TierProfile>> = {
-  ultra_fast: { tier: 'ultra_fast', visualBible: 'off', dedup: 'off', context: 'light', x264Preset: 'veryfast', fps: 30 },
+  ultra_fast: { tier: 'ultra_fast', visualBible: 'off', dedup: 'off', context: 'light', x264Preset: 'veryfast', fps: 25 },
   balanced: { tier: 'balanced', visualBible: 'on_request', dedup: 'when_similar', context: 'standard', x264Preset: 'veryfast', fps: 30 },
   quality: { tier: 'quality', visualBible: 'on', dedup: 'always', context: 'full', x264Preset: 'veryfast', fps: 30 },
 };

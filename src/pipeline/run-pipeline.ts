@@ -265,7 +265,7 @@ export async function runPipeline(run: PipelineRun, deps: PipelineDeps): Promise
 
   try {
     emit({ type: 'started', offline, tier, ...(total ? { segments: total } : {}) });
-    emit({ type: 'stage', stage: 'script', status: 'running', ...(offline ? { note: 'offline draft' } : {}) });
+    emit({ type: 'stage', stage: 'script', status: 'running' });
     mark('script');
     const narration = request.script ? splitNarration(request.script, targetSegmentCount(request.durationSec)) : undefined;
     if (narration) total = narration.length;

@@ -6,6 +6,11 @@
  * Motion uses the method RESEARCH.md measured smoothest and fastest: the picture is scaled once
  * to cover the frame, looped, and moved with `perspective` evaluated per frame, which samples at
  * sub-pixel positions (zoompan crops whole pixels and judders unless fed a huge upscale).
+ *
+ * Speed (bench/README.md has the numbers): when the picture is smaller than the video (image models
+ * return 1024x1536 for a 1080x1920 short), the motion runs at the picture's own resolution and one
+ * lanczos upscale follows: `perspective` costs per output pixel, and the source holds no more
+ * detail (SSIM 0.997 against full-size motion). Captions are drawn after the upscale, at full size.
  */
 import { copyFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -20,6 +25,7 @@ import type {
   VideoAssembler,
 } from '../../pipeline/ports.js';
 import { buildAss } from './ass.js';
+import { readImageSize, type PixelSize } from './image-size.js';
 import { probe, probeDurationSec } from './probe.js';
 import { runFfmpeg } from './run-ffmpeg.js';
 
@@ -28,13 +34,23 @@ export interface FfmpegAssemblerOptions {
   renderConcurrency: number;
   /** A folder of fonts for libass besides the system's (fontconfig finds DejaVu on its own). */
   tmpFontsDir?: string;
+  /** Told how long each render waited for a pool slot and then ran (logs, benchmarks). */
+  onTiming?: (timing: RenderTiming) => void;
+}
+
+export interface RenderTiming {
+  kind: 'segment' | 'finish' | 'fit';
+  /** The segment's index; -1 for `finish` and `fit`. */
+  index: number;
+  waitedMs: number;
+  ranMs: number;
 }
 
 export const DEFAULT_CRF = 23;
 export const AUDIO_SAMPLE_RATE = 48_000;
 /** Final loudness, as the big platforms normalise to it anyway. */
 export const TARGET_LUFS = -14;
-/** Voice and music levels before the final loudnorm: music sits 8 LU under the voice, and the
+/** Voice and music levels before the final gain: music sits 8 LU under the voice, and the
  * ducking takes it ~12 dB further down while someone speaks (about 20 dB under the voice). */
 const VOICE_LUFS = -16;
 const MUSIC_LUFS = -24;
@@ -44,10 +60,12 @@ export const MIN_VIDEO_BPS = 150_000;
 export class FfmpegAssembler implements VideoAssembler {
   private readonly pool: PQueue;
   private readonly fontsDir: string | undefined;
+  private readonly onTiming: FfmpegAssemblerOptions['onTiming'];
 
   constructor(options: FfmpegAssemblerOptions) {
     this.pool = new PQueue({ concurrency: Math.max(1, Math.floor(options.renderConcurrency)) });
     this.fontsDir = options.tmpFontsDir;
+    this.onTiming = options.onTiming;
   }
 
   /** Renders waiting for a free slot / running now (for status pages). */
@@ -56,11 +74,11 @@ export class FfmpegAssembler implements VideoAssembler {
   }
 
   renderSegment(input: SegmentRenderInput, signal?: AbortSignal): Promise<RenderedSegment> {
-    return this.inPool(() => renderSegment(input, { signal, fontsDir: this.fontsDir }), signal);
+    return this.inPool(() => renderSegment(input, { signal, fontsDir: this.fontsDir }), signal, { kind: 'segment', index: input.index });
   }
 
   finish(input: FinishInput, signal?: AbortSignal): Promise<FinishedVideo> {
-    return this.inPool(() => finishVideo(input, signal), signal);
+    return this.inPool(() => finishVideo(input, signal), signal, { kind: 'finish', index: -1 });
   }
 
   probeDurationSec(path: string, signal?: AbortSignal): Promise<number> {
@@ -69,7 +87,7 @@ export class FfmpegAssembler implements VideoAssembler {
 
   /** `fitToSize` through the shared render pool. */
   fitToSize(inPath: string, outPath: string, maxBytes: number, signal?: AbortSignal): Promise<FinishedVideo> {
-    return this.inPool(() => fitToSize(inPath, outPath, maxBytes, signal), signal);
+    return this.inPool(() => fitToSize(inPath, outPath, maxBytes, signal), signal, { kind: 'fit', index: -1 });
   }
 
   /** Resolves when no render runs or waits (graceful shutdown). */
@@ -77,13 +95,22 @@ export class FfmpegAssembler implements VideoAssembler {
     await this.pool.onIdle();
   }
 
+  private report(what: Pick<RenderTiming, 'kind' | 'index'>, queuedAt: number, startedAt: number): void {
+    try {
+      this.onTiming?.({ ...what, waitedMs: Math.round(startedAt - queuedAt), ranMs: Math.round(performance.now() - startedAt) });
+    } catch {
+      // A broken observer must not fail the render.
+    }
+  }
+
   /**
    * Runs `task` when a slot is free. A job cancelled while waiting leaves at once; a running one
    * rejects only after its ffmpeg has exited and its files are removed (p-queue's own `signal`
    * would reject while ffmpeg still runs, so it is not used).
    */
-  private inPool<T>(task: () => Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  private inPool<T>(task: () => Promise<T>, signal: AbortSignal | undefined, what: Pick<RenderTiming, 'kind' | 'index'>): Promise<T> {
     if (signal?.aborted) return Promise.reject(cancelled(signal));
+    const queuedAt = performance.now();
     return new Promise<T>((resolve, reject) => {
       const onAbortWhileWaiting = (): void => reject(cancelled(signal));
       signal?.addEventListener('abort', onAbortWhileWaiting, { once: true });
@@ -91,8 +118,11 @@ export class FfmpegAssembler implements VideoAssembler {
         signal?.removeEventListener('abort', onAbortWhileWaiting);
         // Cancelled while waiting: already rejected, so the slot is handed straight on.
         if (signal?.aborted) return;
+        const startedAt = performance.now();
         try {
-          resolve(await task());
+          const result = await task();
+          this.report(what, queuedAt, startedAt);
+          resolve(result);
         } catch (error) {
           reject(error instanceof ReelforgeError ? error : toReelforgeError(error));
         }
@@ -117,6 +147,9 @@ export function segmentEncoderArgs(input: { x264Preset: string; fps: number; wid
   // A VBV cap keeps busy pictures (noise, foliage) from blowing up the file size; ~5 Mbit/s at 1080x1920x30.
   const maxrate = Math.round(input.width * input.height * fps * 0.085);
   const bframes = input.x264Preset === 'ultrafast' ? 0 : 2;
+  // veryfast with superfast's motion search (diamond, one sub-pixel pass): ~30% less x264 time on
+  // Ken Burns clips at the same size and SSIM; smooth zooms need no wider search.
+  const search = input.x264Preset === 'veryfast' ? 'me=dia:subme=1:' : '';
   return [
     '-c:v', 'libx264',
     '-preset', input.x264Preset,
@@ -130,7 +163,7 @@ export function segmentEncoderArgs(input: { x264Preset: string; fps: number; wid
     '-keyint_min', String(gop),
     '-sc_threshold', '0',
     '-bf', String(bframes),
-    '-x264-params', `keyint=${gop}:min-keyint=${gop}:scenecut=0:bframes=${bframes}:open-gop=0:colorprim=bt709:transfer=bt709:colormatrix=bt709`,
+    '-x264-params', `${search}keyint=${gop}:min-keyint=${gop}:scenecut=0:bframes=${bframes}:open-gop=0:colorprim=bt709:transfer=bt709:colormatrix=bt709`,
     '-video_track_timescale', String(Math.round(fps * 1000)),
   ];
 }
@@ -149,16 +182,19 @@ export async function renderSegment(
   const partPath = `${outPath}.part`;
   const assPath = join(dirname(outPath), `${basename(outPath)}.ass`);
 
+  const source = await readImageSize(resolve(input.imagePath)).catch(() => undefined);
+  const inner = motionResolution({ width, height }, source);
   const filters = [
-    // Cover-crop once to the frame; every later filter works on one small still frame.
-    `scale=${width}:${height}:force_original_aspect_ratio=increase:flags=lanczos`,
-    `crop=${width}:${height}`,
+    // Cover-crop once to the motion size; every later filter works on one small still frame.
+    `scale=${inner.width}:${inner.height}:force_original_aspect_ratio=increase:flags=lanczos`,
+    `crop=${inner.width}:${inner.height}`,
     'setsar=1',
     'format=yuv420p',
     'loop=loop=-1:size=1:start=0',
     `setpts=N/(${fps}*TB)`,
     kenBurnsFilter(input.motion, frames),
   ];
+  if (inner.width !== width || inner.height !== height) filters.push(`scale=${width}:${height}:flags=lanczos`, 'setsar=1');
   const cues = input.cues.filter((cue) => cue.text.trim() !== '' && cue.startSec < durationSec && cue.endSec > 0);
   if (cues.length > 0) {
     await writeFile(assPath, buildAss(cues, { width, height }), 'utf8');
@@ -193,6 +229,25 @@ export async function renderSegment(
     await rm(assPath, { force: true });
   }
   return { index: input.index, path: outPath, durationSec };
+}
+
+/** Below this upscale the picture is moved at the video's own size. */
+const NATIVE_MOTION_MIN_UPSCALE = 1.05;
+/** The motion never runs below half the video's size, however small the picture. */
+const MIN_MOTION_SCALE = 0.5;
+
+/**
+ * The size the motion is computed at: the video's size, or, for a picture smaller than the video,
+ * the picture's own resolution at the video's aspect (even sides). Motion there and one upscale
+ * after it lose nothing the picture had, and `perspective` costs per pixel.
+ */
+export function motionResolution(output: PixelSize, source: PixelSize | undefined): PixelSize {
+  if (!source || source.width <= 0 || source.height <= 0) return output;
+  const cover = Math.max(output.width / source.width, output.height / source.height);
+  if (!(cover > NATIVE_MOTION_MIN_UPSCALE)) return output;
+  const scale = Math.max(MIN_MOTION_SCALE, 1 / cover);
+  const even = (v: number): number => Math.max(2, Math.round(v / 2) * 2);
+  return { width: even(output.width * scale), height: even(output.height * scale) };
 }
 
 /**
@@ -240,33 +295,35 @@ export async function finishVideo(input: FinishInput, signal?: AbortSignal): Pro
   const segments = [...input.segments].sort((a, b) => a.index - b.index);
   const list = ['ffconcat version 1.0', ...segments.map((s) => `file '${resolve(s.path).replace(/'/g, "'\\''")}'`)];
 
+  // Loudness is measured first (voice track and music bed in parallel, ~0.3 s each) and applied
+  // as plain gains: single-pass loudnorm resamples to 192 kHz and cost ~6 of the ~9 s this step
+  // took for 60 s; the measured gains land within about 1 LU of it (bench/README.md).
+  const voices = input.voice.filter((v) => v.offsetSec < D);
+  const hasMusic = input.musicPath !== '';
+  const [voiceLufs, musicLufs] = await Promise.all([
+    voices.length > 0 ? measureLoudness(voiceTrackInputs(voices), `${voiceTrackGraph(voices)}[voice]`, '[voice]', D, signal) : undefined,
+    hasMusic ? measureLoudness(['-stream_loop', '-1', '-i', resolve(input.musicPath)], `[0:a]${AUDIO_FORMAT}[music]`, '[music]', D, signal) : undefined,
+  ]);
+
   const inputs: string[] = ['-f', 'concat', '-safe', '0', '-i', listPath];
   const graph: string[] = [];
-  const fmt = `aformat=sample_fmts=fltp:sample_rates=${AUDIO_SAMPLE_RATE}:channel_layouts=stereo`;
 
   // Voice: every clip at its offset, mixed (not normalised: clips rarely overlap), padded to D.
-  const voices = input.voice.filter((v) => v.offsetSec < D);
   if (voices.length > 0) {
-    const labels = voices.map((clip, i) => {
-      inputs.push('-i', resolve(clip.path));
-      const delayMs = Math.max(0, Math.round(clip.offsetSec * 1000));
-      graph.push(`[${i + 1}:a]${fmt},adelay=delays=${delayMs}:all=1[v${i}]`);
-      return `[v${i}]`;
-    });
-    const mixed = voices.length === 1 ? '' : `amix=inputs=${voices.length}:normalize=0:duration=longest:dropout_transition=0,`;
+    inputs.push(...voiceTrackInputs(voices));
     graph.push(
-      `${labels.join('')}${mixed}loudnorm=I=${VOICE_LUFS}:TP=-2:LRA=11,${fmt},apad=whole_dur=${num(D)},atrim=duration=${num(D)},asplit=2[voice][sc]`,
+      `${voiceTrackGraph(voices, 1)},volume=${num(gainDb(VOICE_LUFS, voiceLufs))}dB,apad=whole_dur=${num(D)},atrim=duration=${num(D)},asplit=2[voice][sc]`,
     );
   } else {
     graph.push(`anullsrc=r=${AUDIO_SAMPLE_RATE}:cl=stereo,atrim=duration=${num(D)},asplit=2[voice][sc]`);
   }
 
   // Music: looped to cover D, levelled, then ducked whenever the voice is present.
-  if (input.musicPath !== '') {
+  if (hasMusic) {
     const musicIndex = voices.length + 1;
     inputs.push('-stream_loop', '-1', '-i', resolve(input.musicPath));
     graph.push(
-      `[${musicIndex}:a]${fmt},atrim=duration=${num(D)},asetpts=N/SR/TB,loudnorm=I=${MUSIC_LUFS}:TP=-4:LRA=7,${fmt},apad=whole_dur=${num(D)}[music]`,
+      `[${musicIndex}:a]${AUDIO_FORMAT},atrim=duration=${num(D)},asetpts=N/SR/TB,volume=${num(gainDb(MUSIC_LUFS, musicLufs))}dB,apad=whole_dur=${num(D)}[music]`,
       // RMS detection on the voice; threshold about -34 dBFS and ratio 8 give ~12 dB of ducking
       // at speech level, with a release slow enough not to pump between words.
       '[music][sc]sidechaincompress=threshold=0.02:ratio=8:attack=20:release=400:makeup=1[ducked]',
@@ -278,8 +335,11 @@ export async function finishVideo(input: FinishInput, signal?: AbortSignal): Pro
 
   const fadeIn = Math.min(0.5, D / 4);
   const fadeOut = Math.min(1.5, D / 3);
+  // The ducked music adds little under the voice, so the mix sits near the voice's level: one gain
+  // lifts it to the target and a limiter keeps the peaks under -1.5 dBFS.
   graph.push(
-    `[mix]loudnorm=I=${TARGET_LUFS}:TP=-1.5:LRA=11,${fmt},afade=t=in:st=0:d=${num(fadeIn)},afade=t=out:st=${num(D - fadeOut)}:d=${num(fadeOut)},atrim=duration=${num(D)}[aout]`,
+    `[mix]volume=${num(TARGET_LUFS - VOICE_LUFS)}dB,alimiter=limit=${num(10 ** (PEAK_DBFS / 20))}:attack=5:release=50:level=0,${AUDIO_FORMAT},` +
+      `afade=t=in:st=0:d=${num(fadeIn)},afade=t=out:st=${num(D - fadeOut)}:d=${num(fadeOut)},atrim=duration=${num(D)}[aout]`,
   );
 
   const args = [
@@ -289,7 +349,8 @@ export async function finishVideo(input: FinishInput, signal?: AbortSignal): Pro
     '-map', '0:v:0',
     '-map', '[aout]',
     '-c:v', 'copy',
-    '-c:a', 'aac', '-b:a', '160k', '-ar', String(AUDIO_SAMPLE_RATE), '-ac', '2',
+    // The fast AAC coder: a third of the default's time, transparent at 160 kbit/s for voice and music.
+    '-c:a', 'aac', '-aac_coder', 'fast', '-b:a', '160k', '-ar', String(AUDIO_SAMPLE_RATE), '-ac', '2',
     '-t', num(D),
     '-shortest',
     '-movflags', '+faststart',
@@ -306,6 +367,47 @@ export async function finishVideo(input: FinishInput, signal?: AbortSignal): Pro
     await rm(listPath, { force: true });
   }
   return describeVideo(outPath, signal);
+}
+
+const AUDIO_FORMAT = `aformat=sample_fmts=fltp:sample_rates=${AUDIO_SAMPLE_RATE}:channel_layouts=stereo`;
+/** Sample peak ceiling of the final mix. */
+const PEAK_DBFS = -1.5;
+/** Gains are bounded: a near-silent track is not blown up into noise. */
+const MAX_GAIN_DB = 30;
+
+function voiceTrackInputs(voices: FinishInput['voice']): string[] {
+  return voices.flatMap((clip) => ['-i', resolve(clip.path)]);
+}
+
+/** The voice clips at their offsets, mixed into one stream (input numbers start at `first`). */
+function voiceTrackGraph(voices: FinishInput['voice'], first = 0): string {
+  const parts = voices.map((clip, i) => {
+    const delayMs = Math.max(0, Math.round(clip.offsetSec * 1000));
+    return `[${i + first}:a]${AUDIO_FORMAT},adelay=delays=${delayMs}:all=1[v${i}]`;
+  });
+  const labels = voices.map((_, i) => `[v${i}]`).join('');
+  const mixed = voices.length === 1 ? `${labels}anull` : `${labels}amix=inputs=${voices.length}:normalize=0:duration=longest:dropout_transition=0`;
+  return `${parts.join(';')};${mixed}`;
+}
+
+/**
+ * Integrated loudness (EBU R128, LUFS) of the first `durationSec` of a filter graph's output
+ * labelled `label`; undefined for silence.
+ */
+async function measureLoudness(inputs: string[], graph: string, label: string, durationSec: number, signal?: AbortSignal): Promise<number | undefined> {
+  const { stderrTail } = await runFfmpeg(
+    ['-nostats', ...inputs, '-filter_complex', `${graph};${label}atrim=duration=${num(durationSec)},ebur128=framelog=verbose:peak=none[out]`, '-map', '[out]', '-f', 'null', '-'],
+    { signal, logLevel: 'info' },
+  );
+  const summary = stderrTail.join('\n');
+  const at = summary.lastIndexOf('Integrated loudness:');
+  const match = at >= 0 ? /I:\s+(-?[\d.]+) LUFS/.exec(summary.slice(at)) : null;
+  const lufs = match?.[1] !== undefined ? Number(match[1]) : Number.NaN;
+  return Number.isFinite(lufs) && lufs > -70 ? lufs : undefined;
+}
+
+function gainDb(target: number, measured: number | undefined): number {
+  return measured === undefined ? 0 : clamp(target - measured, -MAX_GAIN_DB, MAX_GAIN_DB);
 }
 
 export async function describeVideo(path: string, signal?: AbortSignal): Promise<FinishedVideo> {
