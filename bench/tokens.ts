@@ -1,19 +1,20 @@
 /**
- * Token bench: the script writer (+ the prompt fixer when local checks flag segments) against the
- * fake OpenAI server, whose usage is counted with a real tokenizer (o200k). Compared with the seed
+ * Token bench: whole videos through the production pipeline against the fake OpenAI server, whose usage is counted with a real tokenizer (o200k). Compared with the seed
  * design's measured baseline: ~13,500 tokens and 5 LLM calls for a 60 s video (scaled linearly).
  *
  *   node bin/run-ts.mjs bench/tokens.ts
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { addUsage, type LlmUsage } from '../src/core/receipt.js';
-import { TIER_PROFILES, tierForDuration, type Tier } from '../src/core/tiers.js';
-import { planPromptFixes } from '../src/pipeline/dedup.js';
-import type { ScriptMeta, Segment } from '../src/pipeline/model.js';
-import { createOpenAiClient } from '../src/providers/openai/client.js';
-import { OpenAiLlm } from '../src/providers/openai/llm.js';
-import { OpenAiPromptFixer } from '../src/providers/openai/prompt-fixer.js';
-import { OpenAiScriptWriter } from '../src/providers/openai/script-writer.js';
+import { loadConfig } from '../src/config.js';
+import { validateVideoRequest } from '../src/core/request.js';
+import { TIER_PROFILES, type Tier } from '../src/core/tiers.js';
+import { createLogger } from '../src/log.js';
+import { createPipelineDeps } from '../src/main.js';
+import { runPipeline } from '../src/pipeline/run-pipeline.js';
+import { MemoryAssembler, MemoryMusic } from '../src/providers/memory/index.js';
 import { FakeOpenAiServer } from '../test/fakes/openai-server.js';
 
 export interface Row {
@@ -37,47 +38,41 @@ const TOPICS = ['The fall of Constantinople', 'How honeybees make honey', 'Пё�
 const DURATIONS = [30, 60, 120];
 const BASELINE_TOKENS_PER_60S = 13_500;
 const BASELINE_CALLS = 5;
-/** The design's ~12 segments a minute. */
-const segmentsFor = (durationSec: number): number => Math.max(3, Math.round(durationSec / 5));
 
+/**
+ * One video through the production path: the composition root's providers for an OpenAI-compatible
+ * server (writer, local checks, fixer, caches, pricing) and the real pipeline; only the assembler and
+ * the music are in-memory, since tokens do not depend on them. A fresh DATA_DIR per run keeps the
+ * LLM cache from replaying an earlier answer.
+ */
 async function runOne(fake: FakeOpenAiServer, topic: string, durationSec: number, wantBible: boolean): Promise<Row> {
-  const tier = tierForDuration(durationSec);
-  const profile = TIER_PROFILES[tier];
-  const llm = new OpenAiLlm(createOpenAiClient({ apiKey: 'bench', baseURL: fake.baseURL }), { model: 'gpt-4o-mini' });
-  const writer = new OpenAiScriptWriter(llm);
-  const fixer = new OpenAiPromptFixer(llm);
-  let usage: LlmUsage = { calls: 0, promptTokens: 0, completionTokens: 0, totalTokens: 0 };
-  let meta: ScriptMeta | undefined;
-  const segments: Segment[] = [];
-  const lang = /[\u0400-\u04ff]/.test(topic) ? 'ru' : 'en';
-  const input = { topic, durationSec, lang, profile, wantBible, targetSegments: segmentsFor(durationSec) };
-  for await (const event of writer.write(input)) {
-    if (event.type === 'meta') meta = event.meta;
-    else if (event.type === 'segment') segments.push(event.segment);
-    else usage = addUsage(usage, event.usage);
+  const dataDir = await mkdtemp(join(tmpdir(), 'reelforge-bench-tokens-'));
+  try {
+    const config = loadConfig({ OPENAI_BASE_URL: fake.baseURL, OPENAI_API_KEY: 'bench', DATA_DIR: dataDir });
+    const deps = createPipelineDeps(config, createLogger('silent'), { assembler: new MemoryAssembler(), music: new MemoryMusic() });
+    const workDir = await mkdtemp(join(dataDir, 'work-'));
+    const request = validateVideoRequest({ topic, duration: durationSec });
+    const receipt = await runPipeline({ request, workDir, outPath: join(dataDir, 'out.json'), wantBible }, deps);
+    const tier = receipt.tier;
+    const baselineTokens = Math.round((BASELINE_TOKENS_PER_60S * durationSec) / 60);
+    return {
+      tier,
+      durationSec,
+      topic,
+      bible: wantBible || TIER_PROFILES[tier].visualBible === 'on',
+      llmCalls: receipt.llm.calls,
+      promptTokens: receipt.llm.promptTokens,
+      completionTokens: receipt.llm.completionTokens,
+      totalTokens: receipt.llm.totalTokens,
+      imagesGenerated: receipt.images.generated,
+      imagesReused: receipt.images.reused,
+      baselineTokens,
+      baselineCalls: BASELINE_CALLS,
+      ratio: receipt.llm.totalTokens / baselineTokens,
+    };
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
   }
-  const plan = planPromptFixes(segments, profile, { ...(meta?.context ? { context: meta.context } : {}), ...(meta?.bible ? { bible: meta.bible } : {}) });
-  if (Object.keys(plan.reasons).length > 0) {
-    const fixed = await fixer.rewrite({ segments, reasons: plan.reasons, ...(meta?.context ? { context: meta.context } : {}), lang });
-    usage = addUsage(usage, fixed.usage);
-  }
-  const reused = Object.keys(plan.reuse).length;
-  const baselineTokens = Math.round((BASELINE_TOKENS_PER_60S * durationSec) / 60);
-  return {
-    tier,
-    durationSec,
-    topic,
-    bible: wantBible || profile.visualBible === 'on',
-    llmCalls: usage.calls,
-    promptTokens: usage.promptTokens,
-    completionTokens: usage.completionTokens,
-    totalTokens: usage.totalTokens,
-    imagesGenerated: segments.length - reused,
-    imagesReused: reused,
-    baselineTokens,
-    baselineCalls: BASELINE_CALLS,
-    ratio: usage.totalTokens / baselineTokens,
-  };
 }
 
 export async function benchTokens(): Promise<Row[]> {
