@@ -5,7 +5,7 @@
  */
 import type { TierProfile } from '../core/tiers.js';
 import type { ScriptMeta, Segment, StoryContext, VisualBible } from './model.js';
-import { distinctPeople, findMultiSubjectSegments, multiSubjectReason, peopleInPrompt, stemWord } from './multi-subject.js';
+import { distinctPeople, multiSubjectReason, peopleInPrompt, stemWord } from './multi-subject.js';
 
 export const DUPLICATE_THRESHOLD = 0.8;
 
@@ -95,18 +95,14 @@ export function planPromptFixes(
   profile: Pick<TierProfile, 'dedup'>,
   known: { context?: StoryContext; bible?: VisualBible } = {},
 ): PromptFixPlan {
+  // The whole-script view is the streaming review run over each segment in turn: one rule set.
+  const review = createSegmentReview(profile);
   const plan: PromptFixPlan = { reuse: {}, reasons: {} };
-  const byIndex = new Map(segments.map((s) => [s.index, s]));
-  const duplicates = profile.dedup === 'off' ? [] : findDuplicatePrompts(segments);
-  for (const duplicate of duplicates) {
-    if (profile.dedup === 'always') plan.reasons[duplicate.index] = duplicateReason(duplicate, byIndex.get(duplicate.duplicateOf)?.imagePrompt ?? '');
-    else plan.reuse[duplicate.index] = duplicate.duplicateOf;
-  }
-  for (const flag of findMultiSubjectSegments(segments, known)) {
-    if (plan.reuse[flag.index] !== undefined) continue;
-    const earlier = plan.reasons[flag.index];
-    plan.reasons[flag.index] = earlier ? `${earlier}; ${multiSubjectReason(flag)}` : multiSubjectReason(flag);
-  }
+  segments.forEach((segment, i) => {
+    const decision = review(segment, segments.slice(0, i), known);
+    if (decision.action === 'reuse') plan.reuse[segment.index] = decision.of;
+    else if (decision.action === 'hold') plan.reasons[segment.index] = decision.reason;
+  });
   return plan;
 }
 
