@@ -89,6 +89,8 @@ export class LocalJobQueue implements JobQueue {
   private readonly jobs = new Map<string, LocalJob>();
   private readonly running = new Map<string, Running>();
   private readonly listeners = new Set<(event: QueueEvent) => void>();
+  /** Jobs the replay gave up on (they kept killing the process): told to every subscriber, once each. */
+  private readonly replayFailures: Array<{ jobId: string; error: ErrorJson }> = [];
   /** The last place told to each waiting job, so only changes are announced. */
   private readonly announced = new Map<string, number>();
   private durationsMs: number[] = [];
@@ -224,6 +226,13 @@ export class LocalJobQueue implements JobQueue {
 
   subscribe(listener: (event: QueueEvent) => void): () => void {
     this.listeners.add(listener);
+    if (this.replayFailures.length > 0) {
+      // The process that decided these failures had no listeners yet: its chats learn of them now.
+      const failures = [...this.replayFailures];
+      setImmediate(() => {
+        for (const { jobId, error } of failures) if (this.listeners.has(listener)) listener({ type: 'failed', jobId, error });
+      });
+    }
     return () => this.listeners.delete(listener);
   }
 
@@ -558,6 +567,7 @@ export class LocalJobQueue implements JobQueue {
         job.state = 'failed';
         job.finishedAt = Date.now();
         job.error = new ReelforgeError('internal', 'The job was interrupted too many times and was stopped.').toJSON();
+        this.replayFailures.push({ jobId: job.id, error: job.error });
       } else {
         job.state = 'waiting';
       }

@@ -79,6 +79,25 @@ describe('LocalJobQueue journal', () => {
     await reopened.close();
   });
 
+  it('tells its subscribers of a job it gave up on because it kept killing the process', async () => {
+    const dir = join(root, randomUUID());
+    const { mkdir, writeFile } = await import('node:fs/promises');
+    await mkdir(dir, { recursive: true });
+    const at = Date.now();
+    // The journal a process leaves when it dies in the middle of a job.
+    const records = [
+      { op: 'enqueue', id: 'jdies', data: jobData('ann'), seq: 1, round: 0, at },
+      { op: 'start', id: 'jdies', at },
+    ];
+    await writeFile(join(dir, 'journal.jsonl'), records.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const queue = await LocalJobQueue.open({ dir, maxInterruptions: 0 });
+    const log = new EventLog(queue);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(log.events).toContainEqual({ type: 'failed', jobId: 'jdies', error: expect.objectContaining({ code: 'internal' }) as unknown });
+    expect(await queue.get('jdies')).toMatchObject({ state: 'failed' });
+    await queue.close();
+  });
+
   it('refuses a second open of the same journal', async () => {
     const dir = join(root, randomUUID());
     const queue = await LocalJobQueue.open({ dir });
