@@ -128,7 +128,7 @@ const en: BotTexts = {
       case 'provider_unavailable':
         return 'An AI service I use could not be reached. Please try again in a little while.';
       case 'provider_refused':
-        return 'An AI service I use refused the request (quota or access). An admin has been told; please try later.';
+        return 'An AI service I use refused the request (quota or access). The admins see it in the logs and /stats; please try later.';
       case 'content_policy':
         return 'That topic was refused by the content policy. Please try a different topic.';
       case 'too_large': {
@@ -139,7 +139,7 @@ const en: BotTexts = {
       }
       case 'missing_dependency':
       case 'config':
-        return 'The bot is not set up correctly on the server. An admin has been told.';
+        return 'The bot is not set up correctly on the server; its logs show the admins what to fix.';
       case 'render_failed':
         return 'Making the video failed. Please try again.';
       case 'internal':
@@ -231,7 +231,7 @@ const ru: BotTexts = {
       case 'provider_unavailable':
         return 'Не удалось связаться с ИИ-сервисом. Попробуйте чуть позже.';
       case 'provider_refused':
-        return 'ИИ-сервис отклонил запрос (квота или доступ). Админ в курсе; попробуйте позже.';
+        return 'ИИ-сервис отклонил запрос (квота или доступ). Админы увидят это в логах и /stats; попробуйте позже.';
       case 'content_policy':
         return 'Эта тема отклонена правилами контента. Попробуйте другую тему.';
       case 'too_large': {
@@ -242,7 +242,7 @@ const ru: BotTexts = {
       }
       case 'missing_dependency':
       case 'config':
-        return 'Бот неправильно настроен на сервере. Админ в курсе.';
+        return 'Бот неправильно настроен на сервере; в логах админы увидят, что исправить.';
       case 'render_failed':
         return 'Не удалось собрать видео. Попробуйте ещё раз.';
       case 'internal':
