@@ -262,6 +262,16 @@ export class FakeTelegramServer {
     return message;
   }
 
+  /**
+   * Delivers a user's message again, as Telegram does when a bot died before confirming the update
+   * (a restart between receiving and acknowledging it).
+   */
+  redeliver(chatId: number, messageId: number): void {
+    const message = this.find(chatId, messageId);
+    if (!message) throw new Error(`no message ${messageId} in chat ${chatId}`);
+    this.pushUpdate({ message: this.toWire(message) });
+  }
+
   /** A user presses an inline button under a message; returns the callback query id. */
   pressButton(chat: FakeChat, from: FakeUser, messageId: number, data: string): string {
     const message = this.find(chat.id, messageId);

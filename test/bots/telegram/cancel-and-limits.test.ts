@@ -35,6 +35,24 @@ describe('the Cancel button, per-user limits and a full queue', () => {
     h.render.release();
   });
 
+  it('answers a request delivered twice with one job and one progress message', async () => {
+    h.render.hold();
+    const chat = h.fake.privateChat({ ...alice, id: 3101 });
+    const ask = h.fake.sendUserMessage(chat, alice, '/video 10 Tea clippers');
+    const progress = await progressFor(h, ask);
+    await cancelDataOf(h, progress);
+    h.fake.redeliver(chat.id, ask.messageId);
+    // The second delivery's "accepted" message is sent, then deleted once the queue says duplicate.
+    await h.fake.waitFor(() => (h.fake.botMessages(chat.id).length >= 2 ? true : undefined), 5000, 'the second reply');
+    await h.fake.waitFor(
+      () => (h.fake.botMessages(chat.id).filter((m) => !m.deleted).length === 1 ? true : undefined),
+      5000,
+      'the duplicate reply to go',
+    );
+    expect((await h.queue.list()).filter((j) => j.data.owner.userId === String(alice.id))).toHaveLength(1);
+    expect(h.fake.botMessages(chat.id).find((m) => !m.deleted)?.messageId).toBe(progress.messageId);
+  });
+
   it('refuses a press by someone else with an alert, and cancels on the requester\'s press', async () => {
     h.render.hold();
     const group = h.fake.group(-2001, 'Friends', { supergroup: true });
