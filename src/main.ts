@@ -53,6 +53,8 @@ export interface RenderOptions {
   wantBible?: boolean;
   /** Also write a JPEG thumbnail beside the video (chats show it before playing). */
   thumbnail?: boolean;
+  /** The destination's upload limit in bytes. */
+  maxBytes?: number;
 }
 
 export function createRuntime(config: Config, log: Logger = loggerFor(config)): Runtime {
@@ -77,6 +79,7 @@ export function createRuntime(config: Config, log: Logger = loggerFor(config)): 
             ...(options.signal ? { signal: options.signal } : {}),
             ...(options.onProgress ? { onProgress: options.onProgress } : {}),
             ...(options.wantBible ? { wantBible: true } : {}),
+            ...(options.maxBytes ? { maxBytes: options.maxBytes } : {}),
           },
           deps,
         );
@@ -269,7 +272,13 @@ export async function runService(kind: 'bot' | 'worker'): Promise<number> {
       const assembler = runtime.deps.assembler;
       const processor = createVideoJobProcessor({
         render: (data, options) =>
-          runtime.render(data.request, { jobId: options.jobId, signal: options.signal, onProgress: options.onProgress, thumbnail: data.target !== null }),
+          runtime.render(data.request, {
+            jobId: options.jobId,
+            signal: options.signal,
+            onProgress: options.onProgress,
+            thumbnail: data.target !== null,
+            ...(options.maxBytes ? { maxBytes: options.maxBytes } : {}),
+          }),
         notifiers,
         fitToSize: (path, maxBytes, signal) => {
           if (!(assembler instanceof FfmpegAssembler)) throw new ReelforgeError('too_large', 'The video is larger than this chat accepts.');

@@ -20,7 +20,13 @@ export interface RenderOutput {
 /** Makes the video for a job. The real one runs the pipeline; tests may pass a quick fake. */
 export type RenderVideo = (
   data: VideoJobData,
-  options: { jobId: string; signal: AbortSignal; onProgress: (event: ProgressEvent) => void },
+  options: {
+    jobId: string;
+    signal: AbortSignal;
+    onProgress: (event: ProgressEvent) => void;
+    /** The chat's upload limit, when there is a chat: the render aims under it. */
+    maxBytes?: number;
+  },
 ) => Promise<RenderOutput>;
 
 /** Re-encodes a file to fit under `maxBytes`; throws ReelforgeError('too_large') when it cannot. */
@@ -71,7 +77,8 @@ export function createVideoJobProcessor(deps: VideoJobDeps): JobProcessor {
 
     const files: string[] = [];
     try {
-      const output = await deps.render(job.data, { jobId: job.id, signal: job.signal, onProgress });
+      const maxBytes = target && notifier ? notifier.uploadLimitBytes(target) : undefined;
+      const output = await deps.render(job.data, { jobId: job.id, signal: job.signal, onProgress, ...(maxBytes ? { maxBytes } : {}) });
       files.push(output.path, ...(output.thumbnailPath ? [output.thumbnailPath] : []));
       let path = output.path;
       let receipt = output.receipt;

@@ -151,6 +151,8 @@ export interface SegmentRenderInput {
   fadeOutSec: number;
   lang: string;
   outPath: string;
+  /** Video bitrate ceiling in bits/s, so the whole file fits the destination's upload limit. */
+  maxVideoBitrate?: number;
 }
 
 export interface RenderedSegment {

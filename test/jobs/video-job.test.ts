@@ -76,6 +76,18 @@ describe('the video job', () => {
     expect(discarded).toEqual([['/out/a.mp4', '/out/a.jpg'], ['/out/b.mp4']]);
   });
 
+  it('asks the render to aim under the chat\'s upload limit', async () => {
+    const notifier = new RecordingNotifier(10 * 1024 * 1024);
+    const asked: Array<number | undefined> = [];
+    const render: RenderVideo = (_data, options) => {
+      asked.push(options.maxBytes);
+      return Promise.resolve({ path: '/out/v.mp4', receipt });
+    };
+    await createVideoJobProcessor({ render, notifiers: notifierRegistry([notifier]) })(jobContext());
+    await createVideoJobProcessor({ render, notifiers: notifierRegistry([notifier]) })(jobContext({}, null));
+    expect(asked).toEqual([10 * 1024 * 1024, undefined]);
+  });
+
   it('re-encodes a file over the chat limit before uploading it', async () => {
     const notifier = new RecordingNotifier(1_000_000);
     const fits: Array<[string, number]> = [];

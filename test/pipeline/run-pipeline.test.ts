@@ -7,7 +7,7 @@ import type { ProgressEvent } from '../../src/core/progress.js';
 import { validateVideoRequest } from '../../src/core/request.js';
 import { MemoryAssembler, MemoryImages, MemoryMusic, MemoryScriptWriter, MemorySpeech, Recorder } from '../../src/providers/memory/index.js';
 import type { PromptFixer } from '../../src/pipeline/ports.js';
-import { runPipeline, type PipelineDeps, type SegmentReview } from '../../src/pipeline/run-pipeline.js';
+import { runPipeline, videoBitrateFor, type PipelineDeps, type SegmentReview } from '../../src/pipeline/run-pipeline.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -84,6 +84,23 @@ describe('runPipeline', () => {
     expect(recorder.first('render:start')!).toBeLessThan(scriptEnd);
     const firstCount = events.find((x) => x.e.type === 'count');
     expect(firstCount!.at).toBeLessThan(scriptEnd);
+  });
+
+  it('caps the video bitrate so the file fits the destination on the first encode', async () => {
+    const d = deps();
+    await runPipeline(
+      { request: validateVideoRequest({ duration: 60, topic: 'Tea' }), workDir: dir, outPath: join(dir, 'o.mp4'), maxBytes: 10 * 1024 * 1024 },
+      d,
+    );
+    const caps = new Set(d.assembler.rendered.map((r) => r.maxVideoBitrate));
+    expect(caps).toEqual(new Set([videoBitrateFor(10 * 1024 * 1024, 60)]));
+    // Room for 30 % more than asked, with the audio and the container: a 78 s file still fits.
+    const cap = videoBitrateFor(10 * 1024 * 1024, 60);
+    expect(((cap + 160_000) * 78) / 8).toBeLessThan(10 * 1024 * 1024);
+    expect(cap).toBeGreaterThan(700_000);
+    const unlimited = deps();
+    await runPipeline({ request: validateVideoRequest({ duration: 20, topic: 'Tea' }), workDir: dir, outPath: join(dir, 'p.mp4') }, unlimited);
+    expect(unlimited.assembler.rendered.every((r) => r.maxVideoBitrate === undefined)).toBe(true);
   });
 
   it('keeps the user narration word for word', async () => {

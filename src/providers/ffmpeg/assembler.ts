@@ -141,11 +141,18 @@ function cancelled(signal: AbortSignal | undefined): ReelforgeError {
 // ---------------------------------------------------------------- segments
 
 /** Encoder settings shared by every segment, so `finish` can join them with `-c copy`. */
-export function segmentEncoderArgs(input: { x264Preset: string; fps: number; width: number; height: number }): string[] {
+export function segmentEncoderArgs(input: {
+  x264Preset: string;
+  fps: number;
+  width: number;
+  height: number;
+  maxVideoBitrate?: number | undefined;
+}): string[] {
   const { fps } = input;
   const gop = Math.round(fps * 2);
-  // A VBV cap keeps busy pictures (noise, foliage) from blowing up the file size; ~5 Mbit/s at 1080x1920x30.
-  const maxrate = Math.round(input.width * input.height * fps * 0.085);
+  // A VBV cap keeps busy pictures (noise, foliage) from blowing up the file size; ~5 Mbit/s at
+  // 1080x1920x30, or less when the destination's upload limit asks for it (one encode, no re-encode).
+  const maxrate = Math.round(Math.min(input.width * input.height * fps * 0.085, input.maxVideoBitrate ?? Infinity));
   const bframes = input.x264Preset === 'ultrafast' ? 0 : 2;
   // veryfast with superfast's motion search (diamond, one sub-pixel pass): ~30% less x264 time on
   // Ken Burns clips at the same size and SSIM; smooth zooms need no wider search.

@@ -70,6 +70,16 @@ describe('segmentEncoderArgs: the x264 settings every segment shares', () => {
     expect(params('veryfast')).toMatch(/^me=dia:subme=1:keyint=60:/);
     expect(params('faster')).not.toMatch(/subme/);
   });
+
+  it('lowers the bitrate ceiling to what the destination allows, never raises it', () => {
+    const maxrate = (maxVideoBitrate?: number): number => {
+      const args = segmentEncoderArgs({ x264Preset: 'veryfast', fps: 30, width: 1080, height: 1920, maxVideoBitrate });
+      return Number(args[args.indexOf('-maxrate') + 1]);
+    };
+    expect(maxrate()).toBe(Math.round(1080 * 1920 * 30 * 0.085));
+    expect(maxrate(900_000)).toBe(900_000);
+    expect(maxrate(50_000_000)).toBe(maxrate());
+  });
 });
 
 describe('FfmpegAssembler speed paths keep the picture right', () => {
