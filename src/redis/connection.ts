@@ -13,6 +13,8 @@ export interface RedisConnectionOptions {
    * instead of failing after 20 retries (`maxRetriesPerRequest: null`, which BullMQ requires).
    */
   blocking?: boolean;
+  /** For plain commands: fail after this many reconnect tries instead of ioredis's 20 (fast answers in an outage). */
+  maxRetriesPerRequest?: number;
   /** Shown in CLIENT LIST, which helps when several processes share a Redis. */
   name?: string;
   /** Where connection problems are reported; defaults to console.warn. Lines are already redacted. */
@@ -54,7 +56,7 @@ export function createRedis(url: string, options: RedisConnectionOptions = {}): 
   }
   const log = options.log ?? ((line: string) => console.warn(line));
   const redisOptions: RedisOptions = {
-    ...(options.blocking ? { maxRetriesPerRequest: null } : {}),
+    ...(options.blocking ? { maxRetriesPerRequest: null } : options.maxRetriesPerRequest !== undefined ? { maxRetriesPerRequest: options.maxRetriesPerRequest } : {}),
     ...(options.name ? { connectionName: options.name } : {}),
     // Reconnect quickly at first, then every 2 s at most: a restarted Redis is back within seconds.
     retryStrategy: (times) => Math.min(100 * times, 2000),

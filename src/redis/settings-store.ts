@@ -2,7 +2,7 @@
  * Settings on Redis, shared by every bot and worker process: tier overrides and usernames in hashes,
  * usage counters with HINCRBY (atomic across processes), distinct users in a set.
  */
-import { Redis } from 'ioredis';
+import { createRedis, type Redis } from './connection.js';
 import { ownerKey, type Platform } from '../core/chat-target.js';
 import { ReelforgeError } from '../core/errors.js';
 import { isTier, type Tier } from '../core/tiers.js';
@@ -31,11 +31,12 @@ export class RedisSettingsStore implements SettingsStore {
 
   constructor(options: RedisSettingsStoreOptions) {
     this.ownsClient = typeof options.redis === 'string';
-    this.redis = typeof options.redis === 'string' ? new Redis(options.redis, { maxRetriesPerRequest: 3 }) : options.redis;
+    // Connection errors surface on each command as provider_unavailable, so the client logs nothing.
+    this.redis =
+      typeof options.redis === 'string'
+        ? createRedis(options.redis, { maxRetriesPerRequest: 3, name: 'reelforge-settings', log: () => undefined })
+        : options.redis;
     this.prefix = options.prefix ?? 'reelforge:settings:';
-    // Connection errors surface on each command as provider_unavailable; without a listener ioredis
-    // prints every reconnect failure (the URL may hold a password).
-    if (this.ownsClient) this.redis.on('error', () => undefined);
   }
 
   private key(name: string): string {
