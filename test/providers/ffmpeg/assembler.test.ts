@@ -2,7 +2,6 @@ import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/p
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ReelforgeError } from '../../../src/core/errors.js';
 import type { FinishedVideo, RenderedSegment, SegmentRenderInput } from '../../../src/pipeline/ports.js';
 import { FfmpegAssembler, extractThumbnail, fitToSize } from '../../../src/providers/ffmpeg/assembler.js';
 import { probe } from '../../../src/providers/ffmpeg/probe.js';
@@ -18,6 +17,7 @@ import {
   rmsDb,
   topLevelBoxes,
 } from '../../helpers/media.js';
+import { caught } from '../../helpers/errors.js';
 
 const W = 270;
 const H = 480;
@@ -26,16 +26,6 @@ const FPS = 30;
 let root: string;
 let dir: string;
 const assembler = new FfmpegAssembler({ renderConcurrency: 2 });
-
-async function caught(promise: Promise<unknown>): Promise<ReelforgeError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(ReelforgeError);
-    return error as ReelforgeError;
-  }
-  throw new Error('expected a rejection');
-}
 
 function segment(overrides: Partial<SegmentRenderInput> & Pick<SegmentRenderInput, 'index' | 'imagePath' | 'outPath'>): SegmentRenderInput {
   return {

@@ -2,10 +2,10 @@ import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ReelforgeError } from '../../../src/core/errors.js';
 import { probe, probeDurationSec } from '../../../src/providers/ffmpeg/probe.js';
 import { ToolFailure, checkTools, runFfmpeg, runTool } from '../../../src/providers/ffmpeg/run-ffmpeg.js';
 import { makeTone } from '../../helpers/media.js';
+import { caught } from '../../helpers/errors.js';
 
 let dir: string;
 
@@ -16,16 +16,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-async function caught(promise: Promise<unknown>): Promise<ReelforgeError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(ReelforgeError);
-    return error as ReelforgeError;
-  }
-  throw new Error('expected a rejection');
-}
 
 /** Live processes whose command line mentions `marker` (read from /proc). */
 async function processesMentioning(marker: string): Promise<number> {
