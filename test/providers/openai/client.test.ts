@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ReelforgeError } from '../../../src/core/errors.js';
 import {
   backoffDelayMs,
   createOpenAiClient,
@@ -10,19 +9,10 @@ import {
 import { OpenAiLlm } from '../../../src/providers/openai/llm.js';
 import { z } from 'zod';
 import { FakeOpenAiServer } from '../../fakes/openai-server.js';
+import { caught } from '../../helpers/errors.js';
 
 const SECRET = 'sk-proj-SUPERSECRETKEY1234567890';
 const answer = z.object({ text: z.string() });
-
-async function failureOf(promise: Promise<unknown>): Promise<ReelforgeError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(ReelforgeError);
-    return error as ReelforgeError;
-  }
-  throw new Error('expected a failure');
-}
 
 describe('retry timing', () => {
   it('reads Retry-After as seconds or as an HTTP date', () => {
@@ -67,7 +57,7 @@ describe('the OpenAI client against a fake server', () => {
 
   it('turns a refused key into provider_refused without the key anywhere in the error', async () => {
     const wrongKey = 'sk-proj-WRONGKEY0987654321abcdef';
-    const error = await failureOf(ask(llmWith(wrongKey)));
+    const error = await caught(ask(llmWith(wrongKey)));
     expect(error.code).toBe('provider_refused');
     expect(error.params.reason).toBe('auth');
     expect(error.retryable).toBe(false);
@@ -79,7 +69,7 @@ describe('the OpenAI client against a fake server', () => {
 
   it('turns insufficient_quota into provider_refused (quota), not retried', async () => {
     fake.inject('chat', { kind: 'quota' });
-    const error = await failureOf(ask(llmWith()));
+    const error = await caught(ask(llmWith()));
     expect(error.code).toBe('provider_refused');
     expect(error.params.reason).toBe('quota');
     expect(fake.requestsTo('chat')).toHaveLength(1);
@@ -96,7 +86,7 @@ describe('the OpenAI client against a fake server', () => {
 
   it('gives up at once when Retry-After is beyond the bound', async () => {
     fake.inject('chat', { kind: 'rate_limit', retryAfter: '3600' });
-    const error = await failureOf(ask(llmWith()));
+    const error = await caught(ask(llmWith()));
     expect(error.code).toBe('provider_unavailable');
     expect(error.retryable).toBe(true);
     expect(fake.requestsTo('chat')).toHaveLength(1);
@@ -104,7 +94,7 @@ describe('the OpenAI client against a fake server', () => {
 
   it('retries 5xx and ends with a retryable provider_unavailable after the last attempt', async () => {
     fake.inject('chat', { kind: 'server_error' }, 5);
-    const error = await failureOf(ask(llmWith(SECRET, 3)));
+    const error = await caught(ask(llmWith(SECRET, 3)));
     expect(error.code).toBe('provider_unavailable');
     expect(error.retryable).toBe(true);
     expect(error.params.attempts).toBe(3);
@@ -123,7 +113,7 @@ describe('the OpenAI client against a fake server', () => {
       createOpenAiClient({ apiKey: SECRET, baseURL: 'http://127.0.0.1:9/v1', retry: { maxAttempts: 2, baseDelayMs: 5, maxDelayMs: 10 } }),
       { model: 'gpt-4o-mini' },
     );
-    const error = await failureOf(ask(llm));
+    const error = await caught(ask(llm));
     expect(error.code).toBe('provider_unavailable');
     expect(error.retryable).toBe(true);
   });
@@ -137,7 +127,7 @@ describe('the OpenAI client against a fake server', () => {
 
   it('sends the key as a bearer token and never retries inside the SDK', async () => {
     fake.inject('chat', { kind: 'server_error' }, 1);
-    await failureOf(ask(llmWith(SECRET, 1)));
+    await caught(ask(llmWith(SECRET, 1)));
     expect(fake.requestsTo('chat')).toHaveLength(1);
     expect(fake.requests[0]?.authorization).toBe(`Bearer ${SECRET}`);
   });
