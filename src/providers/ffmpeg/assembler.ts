@@ -3,29 +3,27 @@
  * (smooth Ken Burns motion, burned-in captions, fades); `finish` joins the clips without
  * re-encoding and builds the sound (voice over ducked music, loudness-normalised) in one run.
  *
- * Motion uses the method RESEARCH.md measured smoothest and fastest: the picture is scaled once
- * to cover the frame, looped, and moved with `perspective` evaluated per frame, which samples at
- * sub-pixel positions (zoompan crops whole pixels and judders unless fed a huge upscale).
- *
- * Speed (bench/README.md has the numbers): when the picture is smaller than the video (image models
- * return 1024x1536 for a 1080x1920 short), the motion runs at the picture's own resolution and one
- * lanczos upscale follows: `perspective` costs per output pixel, and the source holds no more
- * detail (SSIM 0.997 against full-size motion). Captions are drawn after the upscale, at full size.
+ * Motion: the picture is decoded once, scaled to cover the frame (lanczos), and moved in this
+ * process by a WebAssembly SIMD kernel with sub-pixel bilinear sampling (motion/ken-burns.ts):
+ * about 1 ms a 1080x1920 frame, where ffmpeg's `perspective` filter (the smooth method RESEARCH.md
+ * measured) took 13-20 ms and `zoompan` judders unless fed a huge upscale. The raw frames go to
+ * ffmpeg's stdin, which burns in the captions, fades and encodes; x264 is then most of the work.
+ * bench/README.md has the numbers.
  */
 import { copyFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
+import type { Writable } from 'node:stream';
 import PQueue from 'p-queue';
 import { ReelforgeError, toReelforgeError } from '../../core/errors.js';
 import type {
   FinishInput,
   FinishedVideo,
-  Motion,
   RenderedSegment,
   SegmentRenderInput,
   VideoAssembler,
 } from '../../pipeline/ports.js';
 import { buildAss } from './ass.js';
-import { readImageSize, type PixelSize } from './image-size.js';
+import { KenBurnsFrames } from './motion/ken-burns.js';
 import { probe, probeDurationSec } from './probe.js';
 import { runFfmpeg } from './run-ffmpeg.js';
 
@@ -74,7 +72,13 @@ export class FfmpegAssembler implements VideoAssembler {
   }
 
   renderSegment(input: SegmentRenderInput, signal?: AbortSignal): Promise<RenderedSegment> {
-    return this.inPool(() => renderSegment(input, { signal, fontsDir: this.fontsDir }), signal, { kind: 'segment', index: input.index });
+    return this.inPool(
+      // Renders side by side run x264 with one thread each: on two cores that took 5-10% less wall
+      // time than letting each start three frame threads; a render alone takes them all.
+      (slot) => renderSegment(input, { signal, fontsDir: this.fontsDir, ...(slot.alone ? {} : { encoderThreads: 1 }) }),
+      signal,
+      { kind: 'segment', index: input.index },
+    );
   }
 
   finish(input: FinishInput, signal?: AbortSignal): Promise<FinishedVideo> {
@@ -108,7 +112,11 @@ export class FfmpegAssembler implements VideoAssembler {
    * rejects only after its ffmpeg has exited and its files are removed (p-queue's own `signal`
    * would reject while ffmpeg still runs, so it is not used).
    */
-  private inPool<T>(task: () => Promise<T>, signal: AbortSignal | undefined, what: Pick<RenderTiming, 'kind' | 'index'>): Promise<T> {
+  private inPool<T>(
+    task: (slot: { alone: boolean }) => Promise<T>,
+    signal: AbortSignal | undefined,
+    what: Pick<RenderTiming, 'kind' | 'index'>,
+  ): Promise<T> {
     if (signal?.aborted) return Promise.reject(cancelled(signal));
     const queuedAt = performance.now();
     return new Promise<T>((resolve, reject) => {
@@ -120,7 +128,8 @@ export class FfmpegAssembler implements VideoAssembler {
         if (signal?.aborted) return;
         const startedAt = performance.now();
         try {
-          const result = await task();
+          // `pending` counts this task too.
+          const result = await task({ alone: this.pool.pending <= 1 && this.pool.size === 0 });
           this.report(what, queuedAt, startedAt);
           resolve(result);
         } catch (error) {
@@ -177,10 +186,11 @@ export function segmentEncoderArgs(input: {
 
 export async function renderSegment(
   input: SegmentRenderInput,
-  options: { signal?: AbortSignal; fontsDir?: string; onProgress?: (sec: number) => void } = {},
+  options: { signal?: AbortSignal; fontsDir?: string; onProgress?: (sec: number) => void; encoderThreads?: number } = {},
 ): Promise<RenderedSegment> {
   const { width, height, fps } = input;
-  if (width % 2 !== 0 || height % 2 !== 0 || width <= 0 || height <= 0) {
+  const { signal } = options;
+  if (width % 2 !== 0 || height % 2 !== 0 || width < 4 || height < 4) {
     throw new ReelforgeError('internal', 'The video size must be even.', { params: { width, height } });
   }
   const frames = Math.max(1, Math.round(input.durationSec * fps));
@@ -189,19 +199,11 @@ export async function renderSegment(
   const partPath = `${outPath}.part`;
   const assPath = join(dirname(outPath), `${basename(outPath)}.ass`);
 
-  const source = await readImageSize(resolve(input.imagePath)).catch(() => undefined);
-  const inner = motionResolution({ width, height }, source);
-  const filters = [
-    // Cover-crop once to the motion size; every later filter works on one small still frame.
-    `scale=${inner.width}:${inner.height}:force_original_aspect_ratio=increase:flags=lanczos`,
-    `crop=${inner.width}:${inner.height}`,
-    'setsar=1',
-    'format=yuv420p',
-    'loop=loop=-1:size=1:start=0',
-    `setpts=N/(${fps}*TB)`,
-    kenBurnsFilter(input.motion, frames),
-  ];
-  if (inner.width !== width || inner.height !== height) filters.push(`scale=${width}:${height}:flags=lanczos`, 'setsar=1');
+  // The picture, cover-scaled once (lanczos) to the video's size, as raw yuv420p.
+  const still = await decodeStill(resolve(input.imagePath), width, height, signal);
+  const motion = await KenBurnsFrames.create(still, width, height, input.motion, frames);
+
+  const filters = ['setsar=1'];
   const cues = input.cues.filter((cue) => cue.text.trim() !== '' && cue.startSec < durationSec && cue.endSec > 0);
   if (cues.length > 0) {
     await writeFile(assPath, buildAss(cues, { width, height }), 'utf8');
@@ -216,20 +218,20 @@ export async function renderSegment(
 
   const args = [
     '-y',
-    // Forced image2 with no pattern: a `%` in a path must not turn it into a numbered sequence.
-    '-f', 'image2', '-pattern_type', 'none',
-    '-framerate', String(fps),
-    '-i', resolve(input.imagePath),
+    // The moving frames, made in this process (motion/ken-burns.ts).
+    '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-video_size', `${width}x${height}`, '-framerate', String(fps),
+    '-i', 'pipe:0',
     '-filter_complex', `[0:v]${filters.join(',')}[v]`,
     '-map', '[v]',
     '-frames:v', String(frames),
     ...segmentEncoderArgs(input),
+    ...(options.encoderThreads ? ['-threads', String(options.encoderThreads)] : []),
     '-an',
     '-f', 'mp4',
     partPath,
   ];
   try {
-    await runFfmpeg(args, { signal: options.signal, onProgress: options.onProgress });
+    await runFfmpeg(args, { signal, onProgress: options.onProgress, stdin: (stdin) => writeFrames(stdin, motion, frames, signal) });
     await rename(partPath, outPath);
   } finally {
     await rm(partPath, { force: true });
@@ -238,56 +240,45 @@ export async function renderSegment(
   return { index: input.index, path: outPath, durationSec };
 }
 
-/** Below this upscale the picture is moved at the video's own size. */
-const NATIVE_MOTION_MIN_UPSCALE = 1.05;
-/** The motion never runs below half the video's size, however small the picture. */
-const MIN_MOTION_SCALE = 0.5;
-
-/**
- * The size the motion is computed at: the video's size, or, for a picture smaller than the video,
- * the picture's own resolution at the video's aspect (even sides). Motion there and one upscale
- * after it lose nothing the picture had, and `perspective` costs per pixel.
- */
-export function motionResolution(output: PixelSize, source: PixelSize | undefined): PixelSize {
-  if (!source || source.width <= 0 || source.height <= 0) return output;
-  const cover = Math.max(output.width / source.width, output.height / source.height);
-  if (!(cover > NATIVE_MOTION_MIN_UPSCALE)) return output;
-  const scale = Math.max(MIN_MOTION_SCALE, 1 / cover);
-  const even = (v: number): number => Math.max(2, Math.round(v / 2) * 2);
-  return { width: even(output.width * scale), height: even(output.height * scale) };
+/** A picture as one raw yuv420p frame of exactly `width` x `height`: scaled to cover, centre-cropped. */
+async function decodeStill(imagePath: string, width: number, height: number, signal?: AbortSignal): Promise<Buffer> {
+  const { stdout } = await runFfmpeg(
+    [
+      // Forced image2 with no pattern: a `%` in a path must not turn it into a numbered sequence.
+      '-f', 'image2', '-pattern_type', 'none',
+      '-i', imagePath,
+      '-frames:v', '1',
+      '-vf', `scale=${width}:${height}:force_original_aspect_ratio=increase:flags=lanczos,crop=${width}:${height},setsar=1,format=yuv420p`,
+      '-f', 'rawvideo', '-pix_fmt', 'yuv420p',
+      'pipe:1',
+    ],
+    { signal, captureStdout: true },
+  );
+  if (stdout.length !== (width * height * 3) / 2) {
+    throw new ReelforgeError('render_failed', 'Could not read the picture.', { params: { bytes: stdout.length } });
+  }
+  return stdout;
 }
 
 /**
- * The four source corners of the visible window, as per-frame expressions of the output frame
- * number `on`. Zoom changes geometrically (constant apparent speed); the pan moves the window's
- * centre across the free margin linearly.
+ * Writes the frames one after another; frame n + 1 is made while frame n is still being written,
+ * and no more than that is in flight (KenBurnsFrames keeps two frames).
  */
-export function kenBurnsFilter(motion: Motion, frames: number): string {
-  const zf = clamp(motion.zoomFrom, 1, 4);
-  const zt = clamp(motion.zoomTo, 1, 4);
-  const last = Math.max(1, frames - 1);
-  const p = `(on/${last})`;
-  const z = zf === zt ? num(zf) : `(${num(zf)}*exp(${num(Math.log(zt / zf))}*${p}))`;
-  const pan = (from: number, to: number): string => {
-    const a = clamp(from, -1, 1);
-    const b = clamp(to, -1, 1);
-    return a === b ? num(a) : `(${num(a)}+${num(b - a)}*${p})`;
-  };
-  const px = pan(motion.panFrom.x, motion.panTo.x);
-  const py = pan(motion.panFrom.y, motion.panTo.y);
-  // centre = W/2 * (1 + pan * (1 - 1/z)); half window = W/2 / z.
-  const cx = `(W/2*(1+${px}*(1-1/${z})))`;
-  const cy = `(H/2*(1+${py}*(1-1/${z})))`;
-  const hw = `(W/2/${z})`;
-  const hh = `(H/2/${z})`;
-  const corners = {
-    x0: `${cx}-${hw}`, y0: `${cy}-${hh}`,
-    x1: `${cx}+${hw}`, y1: `${cy}-${hh}`,
-    x2: `${cx}-${hw}`, y2: `${cy}+${hh}`,
-    x3: `${cx}+${hw}`, y3: `${cy}+${hh}`,
-  };
-  const coords = Object.entries(corners).map(([k, v]) => `${k}=${v}`).join(':');
-  return `perspective=${coords}:interpolation=linear:sense=source:eval=frame`;
+async function writeFrames(stdin: Writable, motion: KenBurnsFrames, frames: number, signal?: AbortSignal): Promise<void> {
+  let previous: Promise<void> = Promise.resolve();
+  for (let n = 0; n < frames; n++) {
+    if (signal?.aborted) return;
+    const frame = motion.render(n);
+    const written = new Promise<void>((resolve, reject) => {
+      stdin.write(frame, (error) => (error ? reject(error) : resolve()));
+    });
+    // Awaited below (or on the next turn); a failed write must never go unhandled meanwhile.
+    written.catch(() => undefined);
+    // Frame n + 1 goes into the area frame n - 1 used: that write must be done.
+    await previous;
+    previous = written;
+  }
+  await previous;
 }
 
 // ---------------------------------------------------------------- finish

@@ -3,6 +3,7 @@
  * archived upstream). One process per call; cancellation, progress and errors become typed values.
  */
 import { spawn } from 'node:child_process';
+import type { Writable } from 'node:stream';
 import { ReelforgeError } from '../../core/errors.js';
 
 export const INSTALL_HINT =
@@ -18,6 +19,12 @@ export interface RunToolOptions {
   onProgress?: (outTimeSec: number) => void;
   /** Keep stdout (ffprobe JSON, raw frames); otherwise it is read and dropped. */
   captureStdout?: boolean;
+  /**
+   * Writes the process's standard input (raw frames for `-i pipe:0`); it is closed when the
+   * promise resolves. A rejection kills the process and becomes the call's error; a write that
+   * fails because the process exited leaves the process's own exit status to tell why.
+   */
+  stdin?: (input: Writable) => Promise<void>;
   cwd?: string;
   /** Time between SIGTERM and SIGKILL after an abort. */
   killGraceMs?: number;
@@ -65,7 +72,7 @@ export function runTool(binary: string, args: readonly string[], options: RunToo
   if (signal?.aborted) return Promise.reject(cancelledError(signal));
 
   return new Promise<RunToolResult>((resolve, reject) => {
-    const child = spawn(binary, args, { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(binary, args, { cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
     const stdoutChunks: Buffer[] = [];
     const stderrTail: string[] = [];
     let stderrRest = '';
@@ -73,6 +80,8 @@ export function runTool(binary: string, args: readonly string[], options: RunToo
     let aborted = false;
     let spawnError: NodeJS.ErrnoException | undefined;
     let killTimer: NodeJS.Timeout | undefined;
+    let feedError: unknown;
+    let feedFailed = false;
 
     const onAbort = (): void => {
       aborted = true;
@@ -109,6 +118,30 @@ export function runTool(binary: string, args: readonly string[], options: RunToo
       spawnError = error;
     });
 
+    const feed = options.stdin;
+    const input = child.stdin;
+    let inputBroken = false;
+    // EPIPE when the process exits before reading everything: its exit status says why.
+    input.on('error', () => {
+      inputBroken = true;
+    });
+    if (!feed) {
+      input.end();
+    } else {
+      // Settles on its own: the handlers below never throw, and 'close' reports the outcome.
+      void feed(input).then(
+        () => input.end(),
+        (error: unknown) => {
+          if (!inputBroken && !input.destroyed && !aborted) {
+            feedFailed = true;
+            feedError = error;
+            child.kill('SIGKILL');
+          }
+          input.destroy();
+        },
+      );
+    }
+
     // 'close' follows 'error' too, and fires only once stdio is drained.
     child.on('close', (code, exitSignal) => {
       signal?.removeEventListener('abort', onAbort);
@@ -121,6 +154,8 @@ export function runTool(binary: string, args: readonly string[], options: RunToo
         reject(cancelledError(signal));
       } else if (spawnError) {
         reject(new ReelforgeError('render_failed', `Could not start ${binary}.`, { cause: spawnError }));
+      } else if (feedFailed) {
+        reject(feedError instanceof ReelforgeError ? feedError : new ReelforgeError('render_failed', `Could not feed ${binary}.`, { cause: feedError }));
       } else if (code === 0) {
         resolve({ stdout: Buffer.concat(stdoutChunks), stderrTail });
       } else {

@@ -132,3 +132,63 @@ describe('probe', () => {
     expect(error.code).toBe('render_failed');
   });
 });
+
+describe('runFfmpeg with frames on stdin', () => {
+  const rawArgs = (out: string): string[] => ['-y', '-f', 'rawvideo', '-pix_fmt', 'gray', '-video_size', '16x16', '-framerate', '10', '-i', 'pipe:0', '-f', 'mp4', out];
+
+  it('encodes what the feeder writes and closes stdin when it is done', async () => {
+    const out = join(dir, 'fed.mp4');
+    await runFfmpeg(rawArgs(out), {
+      stdin: async (input) => {
+        for (let n = 0; n < 10; n++) await new Promise<void>((resolve, reject) => input.write(Buffer.alloc(256, n * 20), (e) => (e ? reject(e) : resolve())));
+      },
+    });
+    expect((await probe(out)).streams[0]).toMatchObject({ width: 16, height: 16 });
+    expect(await probeDurationSec(out)).toBeCloseTo(1, 1);
+  });
+
+  it("turns a feeder's failure into the call's error and stops the process", async () => {
+    const marker = join(dir, 'feeder-fails-marker.mp4');
+    const error = await caught(
+      runFfmpeg(rawArgs(marker), {
+        stdin: async () => {
+          throw new Error('no frames today');
+        },
+      }),
+    );
+    expect(error.code).toBe('render_failed');
+    expect((error.cause as Error).message).toBe('no frames today');
+    expect(await processesMentioning('feeder-fails-marker')).toBe(0);
+  });
+
+  it('reports the process failing mid-feed by its own exit status, not as a broken pipe', async () => {
+    // A frame size ffmpeg rejects: it exits while the feeder still writes.
+    const error = await caught(
+      runFfmpeg(['-y', '-f', 'rawvideo', '-pix_fmt', 'gray', '-video_size', '16x16', '-i', 'pipe:0', '-c:v', 'no-such-encoder', '-f', 'mp4', join(dir, 'never.mp4')], {
+        stdin: async (input) => {
+          for (let n = 0; n < 200; n++) {
+            await new Promise<void>((resolve, reject) => input.write(Buffer.alloc(65_536), (e) => (e ? reject(e) : resolve())));
+          }
+        },
+      }),
+    );
+    expect(error.code).toBe('render_failed');
+    expect(error.cause).toBeInstanceOf(ToolFailure);
+  });
+
+  it('an abort while feeding rejects with cancelled', async () => {
+    const controller = new AbortController();
+    const error = await caught(
+      runFfmpeg(rawArgs(join(dir, 'aborted.mp4')), {
+        signal: controller.signal,
+        stdin: async (input) => {
+          for (let n = 0; ; n++) {
+            if (n === 5) controller.abort();
+            await new Promise<void>((resolve, reject) => input.write(Buffer.alloc(256), (e) => (e ? reject(e) : resolve())));
+          }
+        },
+      }),
+    );
+    expect(error.code).toBe('cancelled');
+  });
+});

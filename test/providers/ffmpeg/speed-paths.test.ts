@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SegmentRenderInput } from '../../../src/pipeline/ports.js';
-import { FfmpegAssembler, motionResolution, segmentEncoderArgs, type RenderTiming } from '../../../src/providers/ffmpeg/assembler.js';
+import { FfmpegAssembler, segmentEncoderArgs, type RenderTiming } from '../../../src/providers/ffmpeg/assembler.js';
 import { probe } from '../../../src/providers/ffmpeg/probe.js';
 import { runFfmpeg } from '../../../src/providers/ffmpeg/run-ffmpeg.js';
 import { makeImage, makeTone, meanAbsDiff, readGrayFrames } from '../../helpers/media.js';
@@ -41,24 +41,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
-});
-
-describe('motionResolution: where the Ken Burns motion is computed', () => {
-  it("moves a picture smaller than the video at the picture's own resolution", () => {
-    expect(motionResolution({ width: 1080, height: 1920 }, { width: 1024, height: 1536 })).toEqual({ width: 864, height: 1536 });
-    expect(motionResolution({ width: 1080, height: 1920 }, { width: 1024, height: 1792 })).toEqual({ width: 1008, height: 1792 });
-  });
-
-  it('moves pictures at least as large as the video (or nearly so) at the video size', () => {
-    expect(motionResolution({ width: 1080, height: 1920 }, { width: 1080, height: 1920 })).toEqual({ width: 1080, height: 1920 });
-    expect(motionResolution({ width: 720, height: 1280 }, { width: 1024, height: 1536 })).toEqual({ width: 720, height: 1280 });
-    expect(motionResolution({ width: 1080, height: 1920 }, { width: 1060, height: 1880 })).toEqual({ width: 1080, height: 1920 });
-    expect(motionResolution({ width: 1080, height: 1920 }, undefined)).toEqual({ width: 1080, height: 1920 });
-  });
-
-  it('never goes below half the video size, however small the picture', () => {
-    expect(motionResolution({ width: 1080, height: 1920 }, { width: 64, height: 64 })).toEqual({ width: 540, height: 960 });
-  });
 });
 
 describe('segmentEncoderArgs: the x264 settings every segment shares', () => {
@@ -129,7 +111,7 @@ describe('FfmpegAssembler speed paths keep the picture right', () => {
     ]);
     expect(timings.map((t) => [t.kind, t.index])).toEqual([['segment', 0], ['segment', 1]]);
     expect(timings.every((t) => t.ranMs > 0)).toBe(true);
-    // One slot: the second waited for the whole of the first.
-    expect(timings[1]!.waitedMs).toBeGreaterThanOrEqual(timings[0]!.ranMs - 5);
+    // One slot: the second waited for (nearly: it was queued just after the first began) the whole of the first.
+    expect(timings[1]!.waitedMs).toBeGreaterThanOrEqual(timings[0]!.ranMs * 0.8);
   });
 });
