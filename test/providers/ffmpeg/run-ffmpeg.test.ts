@@ -151,9 +151,7 @@ describe('runFfmpeg with frames on stdin', () => {
     const marker = join(dir, 'feeder-fails-marker.mp4');
     const error = await caught(
       runFfmpeg(rawArgs(marker), {
-        stdin: async () => {
-          throw new Error('no frames today');
-        },
+        stdin: () => Promise.reject(new Error('no frames today')),
       }),
     );
     expect(error.code).toBe('render_failed');
