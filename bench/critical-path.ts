@@ -3,8 +3,9 @@
  * FfmpegAssembler at 1080x1920) against the fake OpenAI server with set latencies, for a 60 s
  * balanced video. Its wall time is set beside the lower bound those latencies allow: the moment
  * the last segment's picture and voice could exist (its arrival in the LLM stream, then the image
- * and speech latencies with their concurrency, simulated), plus that segment's render and the
- * final join as measured. Every provider call and render is timed, so the report shows where the
+ * and speech latencies with their concurrency, simulated) plus that segment's render, or the
+ * moment every voice could exist plus the sound-track mix, whichever is later, plus the final
+ * join, all as measured. Every provider call and render is timed, so the report shows where the
  * rest went.
  *
  *   node bin/run-ts.mjs bench/critical-path.ts
@@ -60,6 +61,10 @@ export interface CriticalPathResult {
   lastRenderEndSec: number;
   finishStartSec: number;
   finishSec: number;
+  /** The sound track: when it started and ended, and its run time. */
+  mixStartSec: number;
+  mixEndSec: number;
+  mixSec: number;
   /** Mean and largest wait of a segment's render after its picture and voice existed. */
   renderWaitMeanSec: number;
   renderWaitMaxSec: number;
@@ -99,10 +104,15 @@ export async function benchCriticalPath(options: { durationSec?: number; latenci
       TTS_CONCURRENCY: String(latencies.speechConcurrency),
     });
     const ran = new Map<number, number>();
+    let mixRan = 0;
+    let finishRan = 0;
     const waited = new Map<number, number>();
     const ffmpeg = new FfmpegAssembler({
       renderConcurrency: config.concurrency.render,
       onTiming: (t) => {
+        if (t.kind === 'audio') mixRan = t.ranMs / 1000;
+        if (t.kind === 'finish') finishRan = t.ranMs / 1000;
+        if (t.kind !== 'segment') return;
         ran.set(t.index, t.ranMs / 1000);
         waited.set(t.index, t.waitedMs / 1000);
       },
@@ -116,6 +126,7 @@ export async function benchCriticalPath(options: { durationSec?: number; latenci
     const voices = new Map<string, Span>();
     const renders = new Map<number, Span>();
     let finish: Span = { start: 0, end: 0 };
+    let mix: Span = { start: 0, end: 0 };
 
     const writer: ScriptWriter = {
       offline: base.writer.offline,
@@ -157,6 +168,13 @@ export async function benchCriticalPath(options: { durationSec?: number; latenci
         renders.set(input.index, span);
         return result;
       },
+      async mixAudio(input, signal) {
+        const span = { start: at(), end: 0 };
+        const result = await base.assembler.mixAudio(input, signal);
+        span.end = at();
+        mix = span;
+        return result;
+      },
       async finish(input, signal) {
         const span = { start: at(), end: 0 };
         const result = await base.assembler.finish(input, signal);
@@ -181,8 +199,12 @@ export async function benchCriticalPath(options: { durationSec?: number; latenci
     const lastAssetBound = Math.max(imageBound[last]!, voiceBound[last]!);
     // Run times without the wait for a pool slot: the bound assumes a free CPU for the last segment.
     const lastRenderSec = ran.get(last) ?? 0;
-    const finishSec = ran.get(-1) ?? finish.end - finish.start;
-    const boundSec = lastAssetBound + lastRenderSec + finishSec;
+    const finishSec = finishRan || finish.end - finish.start;
+    const mixSec = mixRan || mix.end - mix.start;
+    // The sound track can start once every voice exists and the stream has ended (the last
+    // segment's length depends on its being last).
+    const audioReadyBound = Math.max(streamEnd, ...voiceBound);
+    const boundSec = Math.max(lastAssetBound + lastRenderSec, audioReadyBound + mixSec) + finishSec;
 
     const ready = Array.from({ length: n }, (_, i) => Math.max(images.get(i)?.end ?? 0, voiceEnds[i] ?? 0));
     // From picture + voice existing to ffmpeg starting: the pipeline's own lag plus the pool queue.
@@ -205,6 +227,9 @@ export async function benchCriticalPath(options: { durationSec?: number; latenci
       lastRenderEndSec: round(Math.max(0, ...renderEnds), 1),
       finishStartSec: round(finish.start, 1),
       finishSec: round(finishSec, 1),
+      mixStartSec: round(mix.start, 1),
+      mixEndSec: round(mix.end, 1),
+      mixSec: round(mixSec, 1),
       renderWaitMeanSec: round(waits.reduce((a, b) => a + b, 0) / Math.max(1, n), 2),
       renderWaitMaxSec: round(Math.max(0, ...waits), 2),
       renderBusySec: round(runs.reduce((a, b) => a + b, 0), 1),
@@ -229,7 +254,8 @@ export function printCriticalPath(r: CriticalPathResult, write?: (line: string) 
       ['last picture + voice could exist (bound)', r.lastAssetBoundSec],
       ['last picture + voice did exist', r.lastAssetActualSec],
       ["that segment's render, run time (measured)", r.lastRenderSec],
-      ['final join + audio mix, run time (measured)', r.finishSec],
+      ['sound track (all voices + music), started / ended / run time', `${r.mixStartSec} / ${r.mixEndSec} / ${r.mixSec}`],
+      ['final join (video and sound copied), run time (measured)', r.finishSec],
       ['lower bound', r.boundSec],
       ['pipeline wall time', r.totalSec],
       ['render wait after assets (incl. pool queue), mean / max', `${r.renderWaitMeanSec} / ${r.renderWaitMaxSec}`],

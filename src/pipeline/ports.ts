@@ -167,10 +167,23 @@ export interface VoiceClip {
   offsetSec: number;
 }
 
-export interface FinishInput {
-  segments: RenderedSegment[];
+export interface AudioMixInput {
   voice: VoiceClip[];
   musicPath: string;
+  durationSec: number;
+  outPath: string;
+}
+
+/** The finished sound track: voice over ducked music, at the target loudness, encoded. */
+export interface MixedAudio {
+  path: string;
+  durationSec: number;
+}
+
+export interface FinishInput {
+  segments: RenderedSegment[];
+  /** The sound track from `mixAudio`, copied in as it is. */
+  audio: MixedAudio;
   durationSec: number;
   outPath: string;
   /** Metadata title. */
@@ -187,6 +200,12 @@ export interface FinishedVideo {
 
 export interface VideoAssembler {
   renderSegment(input: SegmentRenderInput, signal?: AbortSignal): Promise<RenderedSegment>;
+  /**
+   * The sound track. It needs only the voices and the music, so the pipeline makes it while the
+   * last segments still wait for their pictures or render, and `finish` only joins.
+   */
+  mixAudio(input: AudioMixInput, signal?: AbortSignal): Promise<MixedAudio>;
+  /** Joins the segments and the sound track without re-encoding either. */
   finish(input: FinishInput, signal?: AbortSignal): Promise<FinishedVideo>;
   /** Length of an audio or video file in seconds. */
   probeDurationSec(path: string, signal?: AbortSignal): Promise<number>;

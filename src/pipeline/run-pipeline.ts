@@ -19,6 +19,7 @@ import { buildCues, estimateMarks } from './captions.js';
 import type { ScriptMeta, Segment } from './model.js';
 import type {
   ImageProvider,
+  MixedAudio,
   MusicBed,
   MusicProvider,
   PromptFixer,
@@ -30,7 +31,7 @@ import type {
   VoiceClip,
 } from './ports.js';
 import { splitNarration, targetSegmentCount } from './segmenting.js';
-import { motionFor, segmentTiming } from './timeline.js';
+import { motionFor, segmentTiming, type SegmentTiming } from './timeline.js';
 
 export interface RunUsage {
   llm: LlmUsage;
@@ -97,7 +98,9 @@ interface SegmentWork {
   segment: Segment;
   image: Promise<string>;
   voice: Promise<VoiceOut>;
-  rendered: Promise<{ rendered: RenderedSegment; voiceOffsetSec: number; voicePath: string }>;
+  /** The segment's length and where its voice starts in it: known from the voice alone. */
+  timed: Promise<SegmentTiming>;
+  rendered: Promise<RenderedSegment>;
   /** Resolves with whether this segment is the last, once that is known. */
   isLast: Promise<boolean>;
   resolveIsLast: (last: boolean) => void;
@@ -159,7 +162,24 @@ export async function runPipeline(run: PipelineRun, deps: PipelineDeps): Promise
   let ttsCharacters = 0;
   let meta: ScriptMeta | undefined;
   let music: Promise<MusicBed> | undefined;
+  let audio: Promise<MixedAudio> | undefined;
   const held: Array<{ segment: Segment; reason: string; release: (prompt: string | undefined) => void }> = [];
+
+  /** Every voice at its place on the timeline, over the music bed, as soon as all exist. */
+  const mixAudio = async (segments: SegmentWork[], bed: Promise<MusicBed>): Promise<MixedAudio> => {
+    const [voices, timings, musicBed] = await Promise.all([Promise.all(segments.map((w) => w.voice)), Promise.all(segments.map((w) => w.timed)), bed]);
+    throwIfCancelled(signal);
+    const clips: VoiceClip[] = [];
+    let offset = 0;
+    timings.forEach((timing, i) => {
+      clips.push({ path: voices[i]!.path, offsetSec: offset + timing.voiceOffsetSec });
+      offset += timing.durationSec;
+    });
+    mark('audio');
+    const mixed = await deps.assembler.mixAudio({ voice: clips, musicPath: musicBed.path, durationSec: offset, outPath: join(run.workDir, 'audio.m4a') }, signal);
+    mark('audio');
+    return mixed;
+  };
 
   const count = (stage: Stage & keyof typeof counts): void => {
     counts[stage] += 1;
@@ -241,10 +261,10 @@ export async function runPipeline(run: PipelineRun, deps: PipelineDeps): Promise
     } else {
       image = makeImage(segment, Promise.resolve(undefined));
     }
-    const rendered = Promise.all([image, voice, isLast]).then(async ([imagePath, v, last]) => {
+    const timed = Promise.all([voice, isLast]).then(([v, last]) => segmentTiming(v.durationSec, fps, { first: segment.index === 0, last }));
+    const rendered = Promise.all([image, voice, timed, isLast]).then(async ([imagePath, v, timing, last]) => {
       throwIfCancelled(signal);
       const first = segment.index === 0;
-      const timing = segmentTiming(v.durationSec, fps, { first, last });
       mark('render');
       const out = await deps.assembler.renderSegment(
         {
@@ -267,12 +287,13 @@ export async function runPipeline(run: PipelineRun, deps: PipelineDeps): Promise
       );
       mark('render');
       count('render');
-      return { rendered: out, voiceOffsetSec: timing.voiceOffsetSec, voicePath: v.path };
+      return out;
     });
-    const entry: SegmentWork = { segment, image, voice, rendered, isLast, resolveIsLast };
+    const entry: SegmentWork = { segment, image, voice, timed, rendered, isLast, resolveIsLast };
     // Failures are collected by `fail`; the promises are awaited together at the end.
     image.catch(fail);
     voice.catch(fail);
+    timed.catch(fail);
     rendered.catch(fail);
     work.push(entry);
     // The previous segment now knows it is not the last one.
@@ -358,20 +379,17 @@ export async function runPipeline(run: PipelineRun, deps: PipelineDeps): Promise
       for (const h of held) h.release(prompts[h.segment.index]);
     }
 
-    const results = await Promise.all(work.map((w) => w.rendered));
-    const bed = await music;
+    // The sound track needs only the voices and the music: it is mixed while the last segments
+    // still wait for their pictures or render, and the final step only joins.
+    audio = mixAudio(work, music);
+    audio.catch(fail);
+    const rendered = await Promise.all(work.map((w) => w.rendered));
+    const mixed = await audio;
     throwIfCancelled(signal);
 
-    const rendered = results.map((r) => r.rendered);
-    const voice: VoiceClip[] = [];
-    let offset = 0;
-    for (const r of results) {
-      voice.push({ path: r.voicePath, offsetSec: offset + r.voiceOffsetSec });
-      offset += r.rendered.durationSec;
-    }
     mark('finish');
     const video = await deps.assembler.finish(
-      { segments: rendered, voice, musicPath: bed.path, durationSec: offset, outPath: run.outPath, title: meta.title },
+      { segments: rendered, audio: mixed, durationSec: mixed.durationSec, outPath: run.outPath, title: meta.title },
       signal,
     );
     mark('finish');
@@ -407,7 +425,7 @@ export async function runPipeline(run: PipelineRun, deps: PipelineDeps): Promise
     imageQueue.clear();
     speechQueue.clear();
     // Wait for every started task to settle, so no ffmpeg or HTTP call outlives the run.
-    await Promise.allSettled([...work.flatMap((w) => [w.image, w.voice, w.rendered]), ...(music ? [music] : [])]);
+    await Promise.allSettled([...work.flatMap((w) => [w.image, w.voice, w.timed, w.rendered]), ...(music ? [music] : []), ...(audio ? [audio] : [])]);
   }
 }
 

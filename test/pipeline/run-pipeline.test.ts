@@ -43,12 +43,15 @@ describe('runPipeline', () => {
     expect(receipt.images).toEqual({ generated: 4, reused: 0 });
     expect(d.assembler.rendered.map((r) => r.index).sort()).toEqual([0, 1, 2, 3]);
     const finished = d.assembler.finished!;
+    const mixed = d.assembler.mixed!;
     // Voice clips start where their segment starts (plus the lead-in for the first one).
     let t = 0;
     finished.segments.forEach((segment, i) => {
-      expect(finished.voice[i]!.offsetSec).toBeCloseTo(t + (i === 0 ? 0.3 : 0));
+      expect(mixed.voice[i]!.offsetSec).toBeCloseTo(t + (i === 0 ? 0.3 : 0));
       t += segment.durationSec;
     });
+    expect(mixed.durationSec).toBeCloseTo(t);
+    expect(finished.audio).toEqual({ path: mixed.outPath, durationSec: mixed.durationSec });
     expect(finished.durationSec).toBeCloseTo(t);
     expect(receipt.durationSec).toBeCloseTo(t, 1);
     // First and last segments fade; the last one knows it is last.
@@ -84,6 +87,22 @@ describe('runPipeline', () => {
     expect(recorder.first('render:start')!).toBeLessThan(scriptEnd);
     const firstCount = events.find((x) => x.e.type === 'count');
     expect(firstCount!.at).toBeLessThan(scriptEnd);
+  });
+
+  it('mixes the sound track as soon as every voice exists, while pictures are still being made', async () => {
+    const recorder = new Recorder();
+    const d = deps({
+      writer: new MemoryScriptWriter({ perSegmentMs: 5, recorder }),
+      images: new MemoryImages({ latencyMs: 200, recorder }),
+      speech: new MemorySpeech({ recorder }),
+      assembler: new MemoryAssembler({ recorder, renderMs: 20, mixMs: 20 }),
+    });
+    await runPipeline({ request: validateVideoRequest({ duration: 20, topic: 'Tea' }), workDir: dir, outPath: join(dir, 'mix.mp4') }, d);
+    expect(recorder.first('mix:start')!).toBeLessThan(recorder.first('image:end')!);
+    expect(recorder.first('mix:start')!).toBeLessThan(recorder.first('render:start')!);
+    // The join comes last, after every render and the mix.
+    const renders = recorder.calls.filter((c) => c.kind === 'render:start').map((c) => c.at);
+    expect(recorder.first('finish:start')!).toBeGreaterThan(Math.max(...renders));
   });
 
   it('caps the video bitrate so the file fits the destination on the first encode', async () => {

@@ -1,7 +1,8 @@
 /**
  * The `VideoAssembler` port on ffmpeg. Each segment is one still picture turned into an H.264 clip
- * (smooth Ken Burns motion, burned-in captions, fades); `finish` joins the clips without
- * re-encoding and builds the sound (voice over ducked music, loudness-normalised) in one run.
+ * (smooth Ken Burns motion, burned-in captions, fades); `mixAudio` builds the sound track (voice
+ * over ducked music, loudness-normalised) while the last clips render; `finish` joins clips and
+ * sound track without re-encoding either.
  *
  * Motion: the picture is decoded once, scaled to cover the frame (lanczos), and moved in this
  * process by a WebAssembly SIMD kernel with sub-pixel bilinear sampling (motion/ken-burns.ts):
@@ -16,11 +17,14 @@ import type { Writable } from 'node:stream';
 import PQueue from 'p-queue';
 import { ReelforgeError, toReelforgeError } from '../../core/errors.js';
 import type {
+  AudioMixInput,
   FinishInput,
   FinishedVideo,
+  MixedAudio,
   RenderedSegment,
   SegmentRenderInput,
   VideoAssembler,
+  VoiceClip,
 } from '../../pipeline/ports.js';
 import { buildAss } from './ass.js';
 import { KenBurnsFrames } from './motion/ken-burns.js';
@@ -37,8 +41,8 @@ export interface FfmpegAssemblerOptions {
 }
 
 export interface RenderTiming {
-  kind: 'segment' | 'finish' | 'fit';
-  /** The segment's index; -1 for `finish` and `fit`. */
+  kind: 'segment' | 'audio' | 'finish' | 'fit';
+  /** The segment's index; -1 for the others. */
   index: number;
   waitedMs: number;
   ranMs: number;
@@ -52,6 +56,8 @@ export const TARGET_LUFS = -14;
  * ducking takes it ~12 dB further down while someone speaks (about 20 dB under the voice). */
 const VOICE_LUFS = -16;
 const MUSIC_LUFS = -24;
+/** p-queue priority (higher first) of the steps that end a job: the sound track and the join. */
+const FIRST_IN_LINE = 1;
 /** Lowest video bitrate worth sending; below it a re-encode is mush. */
 export const MIN_VIDEO_BPS = 150_000;
 
@@ -81,8 +87,13 @@ export class FfmpegAssembler implements VideoAssembler {
     );
   }
 
+  /** Ahead of waiting segment renders in the pool: the job that asks for it is nearly done. */
+  mixAudio(input: AudioMixInput, signal?: AbortSignal): Promise<MixedAudio> {
+    return this.inPool(() => mixAudio(input, signal), signal, { kind: 'audio', index: -1 }, FIRST_IN_LINE);
+  }
+
   finish(input: FinishInput, signal?: AbortSignal): Promise<FinishedVideo> {
-    return this.inPool(() => finishVideo(input, signal), signal, { kind: 'finish', index: -1 });
+    return this.inPool(() => finishVideo(input, signal), signal, { kind: 'finish', index: -1 }, FIRST_IN_LINE);
   }
 
   probeDurationSec(path: string, signal?: AbortSignal): Promise<number> {
@@ -116,6 +127,7 @@ export class FfmpegAssembler implements VideoAssembler {
     task: (slot: { alone: boolean }) => Promise<T>,
     signal: AbortSignal | undefined,
     what: Pick<RenderTiming, 'kind' | 'index'>,
+    priority = 0,
   ): Promise<T> {
     if (signal?.aborted) return Promise.reject(cancelled(signal));
     const queuedAt = performance.now();
@@ -135,7 +147,7 @@ export class FfmpegAssembler implements VideoAssembler {
         } catch (error) {
           reject(error instanceof ReelforgeError ? error : toReelforgeError(error));
         }
-      });
+      }, { priority });
     });
   }
 }
@@ -283,15 +295,15 @@ async function writeFrames(stdin: Writable, motion: KenBurnsFrames, frames: numb
 
 // ---------------------------------------------------------------- finish
 
-export async function finishVideo(input: FinishInput, signal?: AbortSignal): Promise<FinishedVideo> {
-  if (input.segments.length === 0) throw new ReelforgeError('internal', 'No segments to join.');
+/**
+ * The sound track as AAC in an .m4a: every voice clip at its offset, the music looped, levelled
+ * and ducked under the voice, then lifted to the target loudness with a limiter on the peaks.
+ */
+export async function mixAudio(input: AudioMixInput, signal?: AbortSignal): Promise<MixedAudio> {
   const outPath = resolve(input.outPath);
   const partPath = `${outPath}.part`;
-  const listPath = `${outPath}.concat.txt`;
   const D = input.durationSec;
-
-  const segments = [...input.segments].sort((a, b) => a.index - b.index);
-  const list = ['ffconcat version 1.0', ...segments.map((s) => `file '${resolve(s.path).replace(/'/g, "'\\''")}'`)];
+  if (!(D > 0)) throw new ReelforgeError('internal', 'The sound track needs a length.', { params: { durationSec: D } });
 
   // Loudness is measured first (voice track and music bed in parallel, ~0.3 s each) and applied
   // as plain gains: single-pass loudnorm resamples to 192 kHz and cost ~6 of the ~9 s this step
@@ -303,14 +315,14 @@ export async function finishVideo(input: FinishInput, signal?: AbortSignal): Pro
     hasMusic ? measureLoudness(['-stream_loop', '-1', '-i', resolve(input.musicPath)], `[0:a]${AUDIO_FORMAT}[music]`, '[music]', D, signal) : undefined,
   ]);
 
-  const inputs: string[] = ['-f', 'concat', '-safe', '0', '-i', listPath];
+  const inputs: string[] = [];
   const graph: string[] = [];
 
   // Voice: every clip at its offset, mixed (not normalised: clips rarely overlap), padded to D.
   if (voices.length > 0) {
     inputs.push(...voiceTrackInputs(voices));
     graph.push(
-      `${voiceTrackGraph(voices, 1)},volume=${num(gainDb(VOICE_LUFS, voiceLufs))}dB,apad=whole_dur=${num(D)},atrim=duration=${num(D)},asplit=2[voice][sc]`,
+      `${voiceTrackGraph(voices)},volume=${num(gainDb(VOICE_LUFS, voiceLufs))}dB,apad=whole_dur=${num(D)},atrim=duration=${num(D)},asplit=2[voice][sc]`,
     );
   } else {
     graph.push(`anullsrc=r=${AUDIO_SAMPLE_RATE}:cl=stereo,atrim=duration=${num(D)},asplit=2[voice][sc]`);
@@ -318,7 +330,7 @@ export async function finishVideo(input: FinishInput, signal?: AbortSignal): Pro
 
   // Music: looped to cover D, levelled, then ducked whenever the voice is present.
   if (hasMusic) {
-    const musicIndex = voices.length + 1;
+    const musicIndex = voices.length;
     inputs.push('-stream_loop', '-1', '-i', resolve(input.musicPath));
     graph.push(
       `[${musicIndex}:a]${AUDIO_FORMAT},atrim=duration=${num(D)},asetpts=N/SR/TB,volume=${num(gainDb(MUSIC_LUFS, musicLufs))}dB,apad=whole_dur=${num(D)}[music]`,
@@ -344,13 +356,38 @@ export async function finishVideo(input: FinishInput, signal?: AbortSignal): Pro
     '-y',
     ...inputs,
     '-filter_complex', graph.join(';'),
-    '-map', '0:v:0',
     '-map', '[aout]',
-    '-c:v', 'copy',
     // The fast AAC coder: a third of the default's time, transparent at 160 kbit/s for voice and music.
     '-c:a', 'aac', '-aac_coder', 'fast', '-b:a', '160k', '-ar', String(AUDIO_SAMPLE_RATE), '-ac', '2',
     '-t', num(D),
-    '-shortest',
+    '-f', 'ipod',
+    partPath,
+  ];
+  try {
+    await runFfmpeg(args, { signal });
+    await rename(partPath, outPath);
+  } finally {
+    await rm(partPath, { force: true });
+  }
+  return { path: outPath, durationSec: D };
+}
+
+/** The segments joined with `-c copy` and the sound track copied in: no re-encoding at all. */
+export async function finishVideo(input: FinishInput, signal?: AbortSignal): Promise<FinishedVideo> {
+  if (input.segments.length === 0) throw new ReelforgeError('internal', 'No segments to join.');
+  const outPath = resolve(input.outPath);
+  const partPath = `${outPath}.part`;
+  const listPath = `${outPath}.concat.txt`;
+  const segments = [...input.segments].sort((a, b) => a.index - b.index);
+  const list = ['ffconcat version 1.0', ...segments.map((s) => `file '${resolve(s.path).replace(/'/g, "'\\''")}'`)];
+  const args = [
+    '-y',
+    '-f', 'concat', '-safe', '0', '-i', listPath,
+    '-i', resolve(input.audio.path),
+    '-map', '0:v:0',
+    '-map', '1:a:0',
+    '-c', 'copy',
+    '-t', num(input.durationSec),
     '-movflags', '+faststart',
     '-metadata', `title=${input.title.replace(/[\r\n]+/g, ' ').slice(0, 200)}`,
     '-f', 'mp4',
@@ -373,15 +410,15 @@ const PEAK_DBFS = -1.5;
 /** Gains are bounded: a near-silent track is not blown up into noise. */
 const MAX_GAIN_DB = 30;
 
-function voiceTrackInputs(voices: FinishInput['voice']): string[] {
+function voiceTrackInputs(voices: VoiceClip[]): string[] {
   return voices.flatMap((clip) => ['-i', resolve(clip.path)]);
 }
 
-/** The voice clips at their offsets, mixed into one stream (input numbers start at `first`). */
-function voiceTrackGraph(voices: FinishInput['voice'], first = 0): string {
+/** The voice clips at their offsets (inputs 0..n-1), mixed into one stream. */
+function voiceTrackGraph(voices: VoiceClip[]): string {
   const parts = voices.map((clip, i) => {
     const delayMs = Math.max(0, Math.round(clip.offsetSec * 1000));
-    return `[${i + first}:a]${AUDIO_FORMAT},adelay=delays=${delayMs}:all=1[v${i}]`;
+    return `[${i}:a]${AUDIO_FORMAT},adelay=delays=${delayMs}:all=1[v${i}]`;
   });
   const labels = voices.map((_, i) => `[v${i}]`).join('');
   const mixed = voices.length === 1 ? `${labels}anull` : `${labels}amix=inputs=${voices.length}:normalize=0:duration=longest:dropout_transition=0`;

@@ -24,6 +24,8 @@ import type {
   SpeechRequest,
   SpeechResult,
   VideoAssembler,
+  AudioMixInput,
+  MixedAudio,
 } from '../../pipeline/ports.js';
 import { WORDS_PER_SECOND } from '../../pipeline/segmenting.js';
 
@@ -148,8 +150,9 @@ export class MemoryMusic implements MusicProvider {
 /** Writes a JSON description instead of a video: enough to check what would be rendered. */
 export class MemoryAssembler implements VideoAssembler {
   readonly rendered: SegmentRenderInput[] = [];
+  mixed: AudioMixInput | undefined;
   finished: FinishInput | undefined;
-  constructor(private readonly options: { renderMs?: number; finishMs?: number; recorder?: Recorder } = {}) {}
+  constructor(private readonly options: { renderMs?: number; mixMs?: number; finishMs?: number; recorder?: Recorder } = {}) {}
 
   async renderSegment(input: SegmentRenderInput, signal?: AbortSignal): Promise<RenderedSegment> {
     this.options.recorder?.record('render:start', String(input.index));
@@ -157,6 +160,14 @@ export class MemoryAssembler implements VideoAssembler {
     this.rendered.push(input);
     await writeFile(input.outPath, JSON.stringify(input));
     return { index: input.index, path: input.outPath, durationSec: input.durationSec };
+  }
+
+  async mixAudio(input: AudioMixInput, signal?: AbortSignal): Promise<MixedAudio> {
+    this.options.recorder?.record('mix:start');
+    await sleep(this.options.mixMs ?? 0, signal);
+    this.mixed = input;
+    await writeFile(input.outPath, JSON.stringify(input));
+    return { path: input.outPath, durationSec: input.durationSec };
   }
 
   async finish(input: FinishInput, signal?: AbortSignal): Promise<FinishedVideo> {

@@ -114,13 +114,18 @@ describe('FfmpegAssembler: three segments joined into a finished short', () => {
         }),
       ),
     ]);
-    video = await assembler.finish({
-      segments: [rendered[2]!, rendered[0]!, rendered[1]!],
+    const audio = await assembler.mixAudio({
       voice: [
         { path: join(dir, 'voice-a.wav'), offsetSec: 0.5 },
         { path: join(dir, 'voice-b.wav'), offsetSec: 3.5 },
       ],
       musicPath: join(dir, 'music.wav'),
+      durationSec: 6,
+      outPath: join(dir, 'final.m4a'),
+    });
+    video = await assembler.finish({
+      segments: [rendered[2]!, rendered[0]!, rendered[1]!],
+      audio,
       durationSec: 6,
       outPath: join(dir, 'final.mp4'),
       title: 'The fall of Constantinople',
@@ -263,14 +268,13 @@ describe('FfmpegAssembler: full-size output', () => {
         outPath: join(dir, 'full-seg.mp4'),
       }),
     );
-    const video = await assembler.finish({
-      segments: [clip],
+    const audio = await assembler.mixAudio({
       voice: [{ path: join(dir, 'voice-b.wav'), offsetSec: 0.2 }],
       musicPath: join(dir, 'music.wav'),
       durationSec: 2,
-      outPath: join(dir, 'full.mp4'),
-      title: 'Full',
+      outPath: join(dir, 'full.m4a'),
     });
+    const video = await assembler.finish({ segments: [clip], audio, durationSec: 2, outPath: join(dir, 'full.mp4'), title: 'Full' });
     expect(video).toMatchObject({ width: 1080, height: 1920 });
     expect(Math.abs(video.durationSec - 2)).toBeLessThan(0.1);
     const info = await probe(video.path);

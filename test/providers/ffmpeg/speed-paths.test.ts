@@ -86,14 +86,13 @@ describe('FfmpegAssembler speed paths keep the picture right', () => {
   it('lands the finished mix near -14 LUFS with peaks under -1 dBFS, from measured gains', async () => {
     const assembler = new FfmpegAssembler({ renderConcurrency: 2 });
     const clip = await assembler.renderSegment(segment({ index: 0, imagePath: join(dir, 'large.png'), durationSec: 3, outPath: join(dir, 'seg.mp4') }));
-    const video = await assembler.finish({
-      segments: [clip],
+    const audio = await assembler.mixAudio({
       voice: [{ path: join(dir, 'voice.wav'), offsetSec: 0.5 }],
       musicPath: join(dir, 'music.wav'),
       durationSec: 3,
-      outPath: join(dir, 'mix.mp4'),
-      title: 'Loudness',
+      outPath: join(dir, 'mix.m4a'),
     });
+    const video = await assembler.finish({ segments: [clip], audio, durationSec: 3, outPath: join(dir, 'mix.mp4'), title: 'Loudness' });
     const { stderrTail } = await runFfmpeg(['-nostats', '-i', video.path, '-map', '0:a', '-af', 'ebur128=framelog=verbose:peak=sample', '-f', 'null', '-'], { logLevel: 'info' });
     const summary = stderrTail.join('\n');
     const lufs = Number(/I:\s+(-?[\d.]+) LUFS/.exec(summary)?.[1]);
