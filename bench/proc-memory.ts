@@ -1,8 +1,9 @@
 /**
  * Peak memory of the ffmpeg processes a benchmark starts: every 100 ms, the resident sizes (VmRSS
  * in /proc) of all ffmpeg processes whose command line mentions `marker` (the bench's scratch
- * folder, so colleagues' renders on the same machine are not counted) are summed; the peak sum is
- * kept. Linux only; elsewhere the peak stays 0.
+ * folder, so colleagues' renders on the same machine are not counted) are summed, plus how far this
+ * process's own RSS has grown since sampling began (reelforge makes its Ken Burns frames in-process);
+ * the peak sum is kept. Linux only for the ffmpeg part.
  */
 import { readdir, readFile } from 'node:fs/promises';
 
@@ -14,9 +15,11 @@ export interface MemorySampler {
 export function sampleFfmpegMemory(marker: string, intervalMs = 100): MemorySampler {
   let peak = 0;
   let running = true;
+  const ownBaseline = process.memoryUsage.rss();
   const loop = (async () => {
     while (running) {
-      peak = Math.max(peak, await ffmpegRss(marker));
+      const own = Math.max(0, process.memoryUsage.rss() - ownBaseline);
+      peak = Math.max(peak, (await ffmpegRss(marker)) + own);
       await new Promise((resolve) => setTimeout(resolve, intervalMs));
     }
   })();

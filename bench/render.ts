@@ -242,7 +242,7 @@ export async function benchRender(options: { quick?: boolean; log?: (line: strin
 export function printRender(result: RenderBenchResult, write?: (line: string) => void): void {
   printTable(
     `Render speed: ${result.images} pictures (1024x1536), ${result.images * SEGMENT_SEC} s of voice + music, ${FPS} fps, ${result.cores} cores`,
-    ['method', 'size', 'wall s', 'x realtime', 'segments + audio s', 'join s', 'peak RSS MB', 'file MB', 'LUFS', 'Telegram 50 MB', 'Discord 10 MiB'],
+    ['method', 'size', 'wall s', 'x realtime', 'segments + audio s', 'join s', 'peak RSS MB (ffmpeg + growth of this process)', 'file MB', 'LUFS', 'Telegram 50 MB', 'Discord 10 MiB'],
     result.runs.map((r) => [
       r.method, r.size, r.wallSec, r.realtimeX, r.segmentsSec ?? '-', r.finishSec ?? '-', r.peakRssMb, r.sizeMb, r.lufs,
       r.fitsTelegram ? 'fits' : 'TOO BIG', r.fitsDiscord ? 'fits' : 'too big',
