@@ -26,6 +26,8 @@ export interface RunToolOptions {
    */
   stdin?: (input: Writable) => Promise<void>;
   cwd?: string;
+  /** Variables added to the environment the process inherits. */
+  extraEnv?: Readonly<Record<string, string>>;
   /** Time between SIGTERM and SIGKILL after an abort. */
   killGraceMs?: number;
   /** ffmpeg's `-loglevel`; the failure cause keeps the stderr tail, so `error` keeps it readable. */
@@ -50,11 +52,19 @@ export class ToolFailure extends Error {
   }
 }
 
+/**
+ * glibc 2.35+ then backs ffmpeg's large allocations with transparent huge pages: x264 touches
+ * ~450 MB of frame buffers per 1080x1920 encode, and faulting them in 2 MB at a time instead of
+ * 4 KB cut ffmpeg's kernel time per 5 s segment from 0.4-0.8 s to ~0.2 s and its wall time by
+ * 15-25% here. Older glibc ignores the tunable; so does a kernel with huge pages off.
+ */
+const FFMPEG_ENV = { GLIBC_TUNABLES: 'glibc.malloc.hugetlb=1' } as const;
+
 export function runFfmpeg(args: readonly string[], options: RunToolOptions = {}): Promise<RunToolResult> {
   const level = options.logLevel ?? 'error';
   const head = ['-hide_banner', '-nostdin', '-loglevel', level];
   const progress = options.onProgress ? ['-progress', 'pipe:1', '-nostats'] : [];
-  return runTool('ffmpeg', [...head, ...progress, ...args], options);
+  return runTool('ffmpeg', [...head, ...progress, ...args], { ...options, extraEnv: { ...FFMPEG_ENV, ...options.extraEnv } });
 }
 
 export async function runFfprobe(args: readonly string[], options: RunToolOptions = {}): Promise<string> {
@@ -72,7 +82,9 @@ export function runTool(binary: string, args: readonly string[], options: RunToo
   if (signal?.aborted) return Promise.reject(cancelledError(signal));
 
   return new Promise<RunToolResult>((resolve, reject) => {
-    const child = spawn(binary, args, { cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+    // The child inherits this process's environment (not configuration: nothing here reads it).
+    const env = options.extraEnv ? { ...process.env, ...options.extraEnv } : undefined;
+    const child = spawn(binary, args, { cwd: options.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
     const stdoutChunks: Buffer[] = [];
     const stderrTail: string[] = [];
     let stderrRest = '';
