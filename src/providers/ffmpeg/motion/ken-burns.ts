@@ -99,7 +99,8 @@ interface Plane {
 export class KenBurnsFrames {
   private readonly bytes: Uint8Array;
   private readonly view: DataView;
-  private readonly frameBytes: number;
+  /** The two output areas as yuv420p frames. */
+  private readonly outputs: [Uint8Array, Uint8Array];
 
   private constructor(
     private readonly kernel: WarpExports,
@@ -113,7 +114,8 @@ export class KenBurnsFrames {
   ) {
     this.bytes = new Uint8Array(kernel.memory.buffer);
     this.view = new DataView(kernel.memory.buffer);
-    this.frameBytes = (width * height * 3) / 2;
+    const frameBytes = (width * height * 3) / 2;
+    this.outputs = [new Uint8Array(kernel.memory.buffer, areas[0], frameBytes), new Uint8Array(kernel.memory.buffer, areas[1], frameBytes)];
   }
 
   /**
@@ -183,49 +185,56 @@ export class KenBurnsFrames {
         plane.cols, plane.groups, plane.rows, plane.bufA, plane.bufB,
       );
     }
-    return new Uint8Array(this.kernel.memory.buffer, area, this.frameBytes);
+    return this.outputs[n % 2]!;
   }
 
   /** Per group of 8 output columns: the first source column and the swizzle masks and weights. */
   private fillColumns(plane: Plane, left: number, scale: number): void {
     const { bytes, view } = this;
+    const last = plane.width - 1;
     for (let g = 0; g < plane.groups; g++) {
       const at = plane.cols + g * 64;
-      const first = sample(left, scale, g * 8, plane.width);
-      view.setInt32(at, first.index, true);
+      const first = sampleIndex(left + g * 8 * scale, last);
+      view.setInt32(at, first, true);
       bytes.fill(0xff, at + 16, at + 48);
       for (let k = 0; k < 8; k++) {
         // Columns past the plane's edge (its width is not a multiple of 8) repeat the last one.
-        const s = sample(left, scale, Math.min(g * 8 + k, plane.width - 1), plane.width);
-        const rel = s.index - first.index;
+        const position = left + Math.min(g * 8 + k, last) * scale;
+        const index = sampleIndex(position, last);
+        const rel = index - first;
         if (rel < 0 || rel + 1 > 15) throw new ReelforgeError('internal', 'The motion zooms out past what the kernel samples.', { params: { scale } });
         bytes[at + 16 + k] = rel;
         bytes[at + 32 + k] = rel + 1;
-        view.setInt16(at + 48 + 2 * k, s.weight, true);
+        view.setInt16(at + 48 + 2 * k, sampleWeight(position, index, last), true);
       }
     }
   }
 
   private fillRows(plane: Plane, top: number, scale: number): void {
     const { view } = this;
+    const last = plane.height - 1;
     for (let y = 0; y < plane.height; y++) {
-      const s = sample(top, scale, y, plane.height);
-      view.setInt32(plane.rows + y * 8, s.index, true);
-      view.setInt32(plane.rows + y * 8 + 4, s.weight, true);
+      const position = top + y * scale;
+      const index = sampleIndex(position, last);
+      view.setInt32(plane.rows + y * 8, index, true);
+      view.setInt32(plane.rows + y * 8 + 4, sampleWeight(position, index, last), true);
     }
   }
 }
 
-/** Source sample for output position `i`: the left (or upper) neighbour and the weight of the next one, in Q15. */
-function sample(start: number, scale: number, i: number, size: number): { index: number; weight: number } {
-  const at = clamp(start + i * scale, 0, size - 1);
-  let index = Math.floor(at);
-  let fraction = at - index;
-  if (index >= size - 1) {
-    index = size - 2;
-    fraction = 1;
-  }
-  return { index, weight: Math.min(Q15_ONE, Math.round(fraction * 32_768)) };
+/**
+ * The source sample (left or upper neighbour) for a position, clamped to the plane; the last
+ * pixel is reached as its neighbour's right side, since the kernel always reads index + 1.
+ */
+function sampleIndex(position: number, last: number): number {
+  const at = clamp(position, 0, last);
+  return Math.min(Math.floor(at), last - 1);
+}
+
+/** The weight of sample index + 1 for a position, in Q15. */
+function sampleWeight(position: number, index: number, last: number): number {
+  const fraction = clamp(position, 0, last) - index;
+  return Math.min(Q15_ONE, Math.round(fraction * 32_768));
 }
 
 function clamp(value: number, min: number, max: number): number {
