@@ -9,7 +9,7 @@
  * about 1 ms a 1080x1920 frame, where ffmpeg's `perspective` filter (the smooth method RESEARCH.md
  * measured) took 13-20 ms and `zoompan` judders unless fed a huge upscale. The raw frames go to
  * ffmpeg's stdin, which burns in the captions, fades and encodes; x264 is then most of the work.
- * bench/README.md has the numbers.
+ * The numbers are in README.md, "Performance".
  */
 import { copyFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -307,7 +307,7 @@ export async function mixAudio(input: AudioMixInput, signal?: AbortSignal): Prom
 
   // Loudness is measured first (voice track and music bed in parallel, ~0.3 s each) and applied
   // as plain gains: single-pass loudnorm resamples to 192 kHz and cost ~6 of the ~9 s this step
-  // took for 60 s; the measured gains land within about 1 LU of it (bench/README.md).
+  // took for 60 s; the measured gains land within about 1 LU of it.
   const voices = input.voice.filter((v) => v.offsetSec < D);
   const hasMusic = input.musicPath !== '';
   const [voiceLufs, musicLufs] = await Promise.all([

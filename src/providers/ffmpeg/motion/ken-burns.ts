@@ -2,7 +2,7 @@
  * Ken Burns frames, made in this process: a still picture (raw yuv420p at the video's size) is
  * zoomed and panned with sub-pixel bilinear sampling by a small WebAssembly SIMD kernel
  * (`warp.wat`), about 1 ms a 1080x1920 frame on this machine's cores, where ffmpeg's
- * `perspective` filter took 13-20 ms (bench/README.md). The frames go to ffmpeg's stdin; ffmpeg
+ * `perspective` filter took 13-20 ms (README.md, "Performance"). The frames go to ffmpeg's stdin; ffmpeg
  * adds captions and fades and encodes.
  *
  * Coordinates are in source pixels with pixel centres on integers: output pixel x samples the
