@@ -124,6 +124,15 @@ export class FakeOpenAiServer {
     for (const list of Object.values(this.faults)) list.length = 0;
   }
 
+  /** Back to how `start` left it, between tests: no faults, an empty request log, the start options. */
+  reset(): void {
+    this.clearFaults();
+    this.requests.length = 0;
+    this.jsonSchema = this.options.jsonSchema ?? true;
+    this.latency = { ...this.options.latency };
+    this.quirks = this.options.quirks ?? 'auto';
+  }
+
   requestsTo(endpoint: Endpoint): LoggedRequest[] {
     const path = { chat: '/v1/chat/completions', images: '/v1/images/generations', speech: '/v1/audio/speech' }[endpoint];
     return this.requests.filter((r) => r.path === path);

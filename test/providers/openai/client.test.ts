@@ -45,8 +45,7 @@ describe('the OpenAI client against a fake server', () => {
   });
   afterAll(() => fake.close());
   beforeEach(() => {
-    fake.clearFaults();
-    fake.requests.length = 0;
+    fake.reset();
   });
 
   const llmWith = (key = SECRET, maxAttempts = 3) =>

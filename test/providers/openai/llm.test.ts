@@ -25,9 +25,7 @@ describe('structured chat completions', () => {
   });
   afterAll(() => fake.close());
   beforeEach(() => {
-    fake.clearFaults();
-    fake.requests.length = 0;
-    fake.jsonSchema = true;
+    fake.reset();
   });
 
   const makeLlm = (options: { streamIdleMs?: number } = {}) =>

@@ -41,8 +41,7 @@ describe('images and speech through the real SDK', () => {
     await rm(dir, { recursive: true, force: true });
   });
   beforeEach(() => {
-    fake.clearFaults();
-    fake.requests.length = 0;
+    fake.reset();
   });
 
   it('asks gpt-image-1 for a portrait JPEG at the configured quality, style first', async () => {

@@ -22,8 +22,7 @@ describe('the pipeline on OpenAI providers', () => {
   });
   afterAll(() => fake.close());
   beforeEach(async () => {
-    fake.clearFaults();
-    fake.requests.length = 0;
+    fake.reset();
     dir = await mkdtemp(join(tmpdir(), 'reelforge-openai-pipeline-'));
     return () => rm(dir, { recursive: true, force: true });
   });

@@ -18,7 +18,7 @@ describe('OpenAiPromptFixer', () => {
   });
   afterAll(() => fake.close());
   beforeEach(() => {
-    fake.requests.length = 0;
+    fake.reset();
   });
 
   const script = [

@@ -40,9 +40,7 @@ describe('OpenAiScriptWriter', () => {
   });
   afterAll(() => fake.close());
   beforeEach(() => {
-    fake.clearFaults();
-    fake.requests.length = 0;
-    fake.latency = {};
+    fake.reset();
     const connection = createOpenAiClient({ apiKey: 'sk-test', baseURL: fake.baseURL, retry: { baseDelayMs: 5, maxDelayMs: 20 } });
     writer = new OpenAiScriptWriter(new OpenAiLlm(connection, { model: 'gpt-4o-mini' }));
   });
