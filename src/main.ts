@@ -23,6 +23,7 @@ import { FileSettingsStore } from './store/file-settings-store.js';
 import { withUsageRecording } from './store/record-usage.js';
 import type { SettingsStore } from './store/settings.js';
 import { createLogger, type Logger } from './log.js';
+import { Supervisor } from './supervisor.js';
 import { runPipeline, type PipelineDeps } from './pipeline/run-pipeline.js';
 import { extractThumbnail, FfmpegAssembler } from './providers/ffmpeg/assembler.js';
 import { checkTools } from './providers/ffmpeg/run-ffmpeg.js';
@@ -264,6 +265,10 @@ export async function runService(kind: 'bot' | 'worker'): Promise<number> {
     await queue.close().catch((error: unknown) => log.warn('queue close failed', { error }));
     await settings.close().catch((error: unknown) => log.warn('settings close failed', { error }));
   };
+  // Signals, an unrecoverable bot condition (a rival poller, a revoked token) and, as the last net,
+  // an unhandled rejection all end in the same clean shutdown.
+  const supervisor = new Supervisor(log);
+  const unwatch = supervisor.watchProcess();
 
   try {
     if (worksJobs) {
@@ -303,6 +308,7 @@ export async function runService(kind: 'bot' | 'worker'): Promise<number> {
         notifier: telegramNotifier,
         uploadLimitBytes: config.telegram.uploadLimitBytes,
         log: botLog,
+        onFatal: (error) => supervisor.fatal('telegram bot', error),
       });
       stops.push(() => telegram.stop());
       log.info('telegram bot started', { mode: config.telegram.mode.kind });
@@ -318,6 +324,7 @@ export async function runService(kind: 'bot' | 'worker'): Promise<number> {
         adminIds: config.adminIds,
         notifier: discordNotifier,
         log: botLog,
+        onFatal: (error) => supervisor.fatal('discord bot', error),
       });
       stops.push(() => discord.stop());
       await discord.start();
@@ -326,20 +333,15 @@ export async function runService(kind: 'bot' | 'worker'): Promise<number> {
   } catch (error) {
     // One part failed to start: stop the others, so the process exits instead of taking requests no one works.
     await shutdown();
+    unwatch();
     throw error;
   }
 
-  await new Promise<void>((resolve) => {
-    let stopping = false;
-    const stop = (signal: string): void => {
-      if (stopping) return;
-      stopping = true;
-      log.info('shutting down', { signal });
-      void shutdown().then(resolve);
-    };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
-  });
+  const reason = await supervisor.wait();
+  await shutdown();
+  unwatch();
+  // A fatal condition ends the command with its message (and a non-zero exit) once everything is handed back.
+  if (reason.kind === 'fatal') throw reason.error;
   return 0;
 }
 

@@ -194,6 +194,7 @@ export class FakeDiscordServer {
   /** What each client asked for in IDENTIFY (the token left out). */
   readonly identifies: Array<{ intents: number; shard?: unknown }> = [];
   private readonly rateLimits: RateLimitRule[] = [];
+  private readonly failures: Array<{ method?: string; path: RegExp; status: number; code: number; message: string; times: number }> = [];
   private readonly sockets = new Set<WebSocket>();
   private readonly waiters = new Set<() => void>();
   private sequence = 0;
@@ -227,6 +228,11 @@ export class FakeDiscordServer {
 
   get gatewayUrl(): string {
     return `ws://127.0.0.1:${this.port}`;
+  }
+
+  /** Makes the next matching requests fail with this status and Discord error body (e.g. 400 50035, 403 50001). */
+  failNext(rule: { method?: string; path: RegExp; status: number; code: number; message: string; times?: number }): void {
+    this.failures.push({ times: 1, ...rule });
   }
 
   /** Makes the next matching requests fail with 429. */
@@ -536,6 +542,7 @@ export class FakeDiscordServer {
         throw new HttpFailure(404, { message: '404: Not Found', code: 0 });
       }
       this.applyRateLimit(method, path);
+      this.applyFailure(method, path);
       const result = await this.route(method, path, url, req, authorized);
       status = result.status;
       if (result.body === undefined) {
@@ -557,6 +564,15 @@ export class FakeDiscordServer {
       this.requests.push({ at: Date.now(), method, path: maskTokens(path), status, authorized });
       this.notify();
     }
+  }
+
+  private applyFailure(method: string, path: string): void {
+    const index = this.failures.findIndex((r) => (!r.method || r.method === method) && r.path.test(path));
+    const rule = this.failures[index];
+    if (!rule) return;
+    rule.times -= 1;
+    if (rule.times <= 0) this.failures.splice(index, 1);
+    throw new HttpFailure(rule.status, { message: rule.message, code: rule.code });
   }
 
   private applyRateLimit(method: string, path: string): void {

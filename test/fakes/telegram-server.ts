@@ -165,6 +165,7 @@ export class FakeTelegramServer {
   private readonly nextMessageId = new Map<number, number>();
   private readonly lastEditAt = new Map<number, number>();
   private readonly injected = new Map<string, InjectedError[]>();
+  private readonly hanging = new Map<string, number>();
   private readonly openCallbackQueries = new Set<string>();
   private updates: Update[] = [];
   private nextUpdateId = 1;
@@ -339,6 +340,16 @@ export class FakeTelegramServer {
     this.injected.set(method, list);
   }
 
+  /** The next `times` calls of `method` get no answer at all (a hung server) until the fake closes. */
+  hangNext(method: string, times = 1): void {
+    this.hanging.set(method, (this.hanging.get(method) ?? 0) + times);
+  }
+
+  /** True while a long poll is held open waiting for updates (a bot is polling). */
+  get longPollWaiting(): boolean {
+    return this.waiter !== undefined;
+  }
+
   tooManyRequests(method: string, retryAfterSec: number, times = 1): void {
     this.failNext(method, { error_code: 429, description: `Too Many Requests: retry after ${retryAfterSec}`, parameters: { retry_after: retryAfterSec } }, times);
   }
@@ -376,6 +387,13 @@ export class FakeTelegramServer {
       const parsed = await this.readParams(req, url, method);
       params = parsed.params;
       if (parsed.tooLarge) throw new ApiError(413, 'Request Entity Too Large');
+      const hang = this.hanging.get(method) ?? 0;
+      if (hang > 0) {
+        this.hanging.set(method, hang - 1);
+        this.calls.push({ method, params, at: Date.now(), status: 0, description: 'no answer (hung)' });
+        this.changed();
+        return; // closeAllConnections() on close ends it
+      }
       const injected = this.injected.get(method)?.shift();
       if (injected) throw new ApiError(injected.error_code, injected.description, injected.parameters);
       if (method.toLowerCase() === 'getupdates') {
@@ -618,6 +636,7 @@ export class FakeTelegramServer {
       },
     };
     this.waiter = waiter;
+    this.changed();
     const timer = setTimeout(() => finish([]), timeoutSec * 1000);
     // The client gave up (a runner stopping): forget this poll.
     res.once('close', onClose);

@@ -30,6 +30,7 @@ import { clampContent, jobIdFromCustomId } from './messages.js';
 import { DiscordNotifier } from './notifier.js';
 import { describeDiscordError, isDiscordError, toDiscordFailure, watchRateLimits, type DiscordLog } from './rest.js';
 import { discordTexts } from './texts.js';
+import { retryInBackground, type BackgroundOutcome, type RetryTiming } from '../shared/background-retry.js';
 
 export interface DiscordBotOptions {
   token: string;
@@ -44,12 +45,18 @@ export interface DiscordBotOptions {
   /** The notifier the job processor uses in this process, so bot and worker edits are ordered; made when absent. */
   notifier?: DiscordNotifier;
   log?: DiscordLog;
+  /** The bot cannot go on (a refused token, a gateway closed for good): the service should shut down. */
+  onFatal?: (error: ReelforgeError) => void;
+  /** How the slash commands' registration is retried (defaults: 15 s an attempt, 10 min in all). */
+  commandsRetry?: RetryTiming;
 }
 
 export interface DiscordBot {
   start(): Promise<void>;
   stop(): Promise<void>;
   readonly notifier: DiscordNotifier;
+  /** Settles when the slash commands are registered, given up on, or the bot stopped. */
+  readonly commandsRegistered: Promise<BackgroundOutcome>;
 }
 
 const ephemeral = MessageFlags.Ephemeral;
@@ -264,8 +271,28 @@ export function createDiscordBot(options: DiscordBotOptions): DiscordBot {
   let unsubscribe: (() => void) | undefined;
   let started = false;
   let stopped = false;
+  const stopping = new AbortController();
+  let commandsRegistered: Promise<BackgroundOutcome> = Promise.resolve('stopped');
+  let fatalReported = false;
+  const fatal = (error: ReelforgeError): void => {
+    if (fatalReported || stopped) return;
+    fatalReported = true;
+    if (options.onFatal) options.onFatal(error);
+    else log('discord bot stopped', { code: error.code, error: error.message });
+  };
+  // A gateway close that discord.js will not reconnect from (4004 bad token, 4013/4014 intents).
+  client.on(Events.ShardDisconnect, (event) => {
+    fatal(
+      event.code === 4004
+        ? tokenRefused(new Error(`gateway closed with ${event.code}`))
+        : new ReelforgeError('config', `Discord closed the gateway connection for good (code ${event.code}); check the bot's token and intents.`),
+    );
+  });
   return {
     notifier,
+    get commandsRegistered() {
+      return commandsRegistered;
+    },
     async start(): Promise<void> {
       if (started) return;
       started = true;
@@ -273,31 +300,47 @@ export function createDiscordBot(options: DiscordBotOptions): DiscordBot {
       const route = options.guildId
         ? Routes.applicationGuildCommands(applicationId, options.guildId)
         : Routes.applicationCommands(applicationId);
+      // The commands are registered in the background: a slow or failing registration never holds start-up
+      // (commands registered before keep working); a refused token is fatal.
+      commandsRegistered = retryInBackground({
+        what: 'register the Discord slash commands',
+        attempt: (signal) => client.rest.put(route, { body: commandDefinitions(), signal }).then(() => undefined),
+        signal: stopping.signal,
+        log,
+        ...options.commandsRetry,
+        unrecoverable: (error) => (isDiscordError(error, 401) ? tokenRefused(error) : undefined),
+        onUnrecoverable: fatal,
+      });
+      // Places in line, and cancels or failures of jobs that are not running, reach the message too.
+      unsubscribe = relayQueueEvents(queue, notifierRegistry([notifier]), log);
       try {
-        await client.rest.put(route, { body: commandDefinitions() });
+        // Both together, so a login failure does not leave the wait for READY unobserved.
+        await Promise.all([once(client, Events.ClientReady), client.login(options.token)]);
       } catch (error: unknown) {
-        if (isDiscordError(error, 401)) {
-          throw new ReelforgeError('config', 'Discord refused the bot token (401): check DISCORD_BOT_TOKEN.', {
-            cause: new Error(describeDiscordError(error)),
-          });
+        if (error instanceof Error && /TokenInvalid|invalid token/i.test(`${(error as { code?: string }).code ?? ''} ${error.message}`)) {
+          throw tokenRefused(error);
         }
         throw toDiscordFailure(error);
       }
-      // Places in line, and cancels or failures of jobs that are not running, reach the message too.
-      unsubscribe = relayQueueEvents(queue, notifierRegistry([notifier]), log);
-      // Both together, so a login failure does not leave the wait for READY unobserved.
-      await Promise.all([once(client, Events.ClientReady), client.login(options.token)]);
       log('discord bot ready', { user: client.user?.tag, guilds: client.guilds.cache.size });
     },
     async stop(): Promise<void> {
       if (stopped) return;
       stopped = true;
+      stopping.abort();
       unsubscribe?.();
       try {
+        await commandsRegistered;
         await client.destroy();
       } finally {
         if (ownNotifier) notifier.close();
       }
     },
   };
+}
+
+function tokenRefused(error: unknown): ReelforgeError {
+  return new ReelforgeError('config', 'Discord refused the bot token (401): check DISCORD_BOT_TOKEN; it may have been revoked.', {
+    cause: new Error(describeDiscordError(error)),
+  });
 }

@@ -66,3 +66,25 @@ export function toTelegramError(error: unknown, what: string, limitBytes?: numbe
   }
   return new ReelforgeError('internal', `Could not ${what}.`, { cause: error });
 }
+
+/**
+ * A Bot API answer that no retry can fix, as a clear config error naming the cause: 401 (the token
+ * is wrong or was revoked) or 409 (another process polls with this token, or a webhook is set).
+ */
+export function telegramUnrecoverable(error: unknown): ReelforgeError | undefined {
+  if (!(error instanceof GrammyError)) return undefined;
+  if (error.error_code === 401) {
+    return new ReelforgeError('config', 'Telegram refused the bot token (401 Unauthorized): check TELEGRAM_BOT_TOKEN; it may have been revoked.', {
+      cause: error,
+    });
+  }
+  if (error.error_code === 409) {
+    return new ReelforgeError(
+      'config',
+      'Telegram: another process is receiving updates with this bot token (409 Conflict: terminated by other getUpdates request). ' +
+        'Only one "reelforge bot" may poll per token: run further processes as "reelforge worker" (with REDIS_URL), or use webhook mode.',
+      { cause: error },
+    );
+  }
+  return undefined;
+}

@@ -3,7 +3,8 @@ import type { Api } from 'grammy';
 import type { BotLocale } from '../shared/i18n.js';
 import { botTexts } from '../shared/i18n.js';
 
-export async function registerCommands(api: Api): Promise<void> {
+/** `signal` abandons a call that hangs (the caller retries in the background). */
+export async function registerCommands(api: Api, signal?: AbortSignal): Promise<void> {
   const menu = (locale: BotLocale) => {
     const c = botTexts(locale).commands;
     return [
@@ -12,6 +13,8 @@ export async function registerCommands(api: Api): Promise<void> {
       { command: 'start', description: c.start },
     ];
   };
-  await api.setMyCommands(menu('en'));
-  await api.setMyCommands(menu('ru'), { language_code: 'ru' });
+  // grammY types its signal with the abort-controller shim; a native AbortSignal is what it uses at run time.
+  const abortable = signal as Parameters<Api['setMyCommands']>[2];
+  await api.setMyCommands(menu('en'), {}, abortable);
+  await api.setMyCommands(menu('ru'), { language_code: 'ru' }, abortable);
 }

@@ -1,15 +1,26 @@
 /**
  * Starts the Telegram bot in the configured mode: long polling with @grammyjs/runner (default), or
  * a webhook on node:http that checks Telegram's secret token on every request. Also registers the
- * command menu and relays queue announcements to chats. `stop()` is idempotent.
+ * command menu (in the background: the bot never waits on it) and relays queue announcements to
+ * chats. `stop()` is idempotent.
+ *
+ * Both modes are supervised: the runner's task is watched, and a condition no retry can fix (409
+ * from a rival poller, 401 for a revoked token) goes to `onFatal` with a message naming the cause,
+ * so the service shuts down cleanly instead of dying on an unhandled rejection. Transient failures
+ * are retried (by the runner and the API client's retry policy).
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { timingSafeEqual } from 'node:crypto';
 import { run, type RunnerHandle } from '@grammyjs/runner';
-import { webhookCallback, type Bot } from 'grammy';
+import { BotError, type Bot, type Context } from 'grammy';
+import type { Update } from 'grammy/types';
+import { ReelforgeError } from '../../core/errors.js';
+import { retryInBackground, type RetryTiming } from '../shared/background-retry.js';
 import { createTelegramBot, type CreateTelegramBotOptions } from './bot.js';
 import { registerCommands } from './commands-menu.js';
 import { TelegramNotifier } from './notifier.js';
+import { telegramUnrecoverable, toTelegramError } from './api.js';
 import { relayQueueEvents } from '../../jobs/queue-relay.js';
 import { notifierRegistry } from '../../jobs/video-job.js';
 
@@ -19,6 +30,10 @@ export type TelegramMode =
 
 export interface StartTelegramBotOptions extends CreateTelegramBotOptions {
   mode: TelegramMode;
+  /** The bot cannot go on (rival poller, revoked token, its server died): the service should shut down. */
+  onFatal?: (error: ReelforgeError) => void;
+  /** How the command menu's registration is retried (defaults: 15 s an attempt, 10 min in all). */
+  commandsRetry?: RetryTiming;
 }
 
 export interface RunningTelegramBot {
@@ -26,61 +41,223 @@ export interface RunningTelegramBot {
   notifier: TelegramNotifier;
   /** The webhook server's port (webhook mode). */
   port?: number;
+  /** Settles when the command menu is registered, given up on, or the bot stopped (tests). */
+  commandsRegistered: Promise<'done' | 'gave_up' | 'stopped' | 'unrecoverable'>;
   stop(): Promise<void>;
 }
 
 const ALLOWED_UPDATES = ['message', 'callback_query'] as const;
+/** Telegram's updates are small; anything larger is not from Telegram. */
+const MAX_UPDATE_BYTES = 1 << 20;
+/** On stop, updates still being handled get this long to finish. */
+const DRAIN_MS = 10_000;
 
 export async function startTelegramBot(options: StartTelegramBotOptions): Promise<RunningTelegramBot> {
+  const log = options.log ?? (() => undefined);
   const notifier =
     options.notifier ??
     new TelegramNotifier({
       token: options.token,
       ...(options.apiRoot ? { apiRoot: options.apiRoot } : {}),
       ...(options.uploadLimitBytes ? { uploadLimitBytes: options.uploadLimitBytes } : {}),
-      ...(options.log ? { log: options.log } : {}),
+      log,
     });
   const bot = createTelegramBot({ ...options, notifier });
-  await bot.init();
-  await registerCommands(bot.api);
-  const unsubscribe = relayQueueEvents(options.queue, notifierRegistry([notifier]), options.log);
+  let fatalReported = false;
+  const fatal = (error: ReelforgeError): void => {
+    if (fatalReported) return;
+    fatalReported = true;
+    if (options.onFatal) options.onFatal(error);
+    else log('telegram bot stopped', { code: error.code, error: error.message });
+  };
+  await essential('reach Telegram (getMe)', () => bot.init());
+
+  const stopping = new AbortController();
+  const commandsRegistered = retryInBackground({
+    what: 'register the Telegram command menu',
+    attempt: (signal) => registerCommands(bot.api, signal),
+    signal: stopping.signal,
+    log,
+    ...options.commandsRetry,
+    unrecoverable: telegramUnrecoverable,
+    onUnrecoverable: fatal,
+  });
+  const unsubscribe = relayQueueEvents(options.queue, notifierRegistry([notifier]), log);
 
   let stopped = false;
-  if (options.mode.kind === 'polling') {
-    // getUpdates refuses to work while a webhook is set.
-    await bot.api.deleteWebhook();
-    const handle: RunnerHandle = run(bot, {
-      runner: { fetch: { timeout: options.mode.timeoutSec ?? 30, allowed_updates: ALLOWED_UPDATES }, silent: true },
+  const stopCommon = async (): Promise<void> => {
+    stopping.abort();
+    unsubscribe();
+    await commandsRegistered;
+  };
+
+  try {
+    if (options.mode.kind === 'polling') {
+      // getUpdates refuses to work while a webhook is set.
+      await essential('remove the webhook', () => bot.api.deleteWebhook());
+      const handle: RunnerHandle = run(bot, {
+        runner: { fetch: { timeout: options.mode.timeoutSec ?? 30, allowed_updates: ALLOWED_UPDATES }, silent: true },
+      });
+      watchRunner(handle, fatal, () => stopped);
+      return {
+        bot,
+        notifier,
+        commandsRegistered,
+        stop: async () => {
+          if (stopped) return;
+          stopped = true;
+          await stopCommon();
+          if (handle.isRunning()) await handle.stop();
+        },
+      };
+    }
+
+    const mode = options.mode;
+    const hook = await startWebhookServer(bot, mode, log, fatal);
+    await essential('set the webhook', () => bot.api.setWebhook(mode.url, { secret_token: mode.secret, allowed_updates: ALLOWED_UPDATES })).catch(async (error: unknown) => {
+      await hook.close();
+      throw error;
     });
     return {
       bot,
       notifier,
+      port: hook.port,
+      commandsRegistered,
       stop: async () => {
         if (stopped) return;
         stopped = true;
-        unsubscribe();
-        if (handle.isRunning()) await handle.stop();
+        await stopCommon();
+        await hook.close();
       },
     };
+  } catch (error) {
+    stopped = true;
+    await stopCommon();
+    throw error;
   }
+}
 
-  const { url, secret, port, host } = options.mode;
-  const server: Server = createServer(webhookCallback(bot, 'http', { secretToken: secret }));
+/** A start-up call the bot cannot work without: an unrecoverable answer becomes a clear config error. */
+async function essential<T>(what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error: unknown) {
+    throw telegramUnrecoverable(error) ?? toTelegramError(error, what);
+  }
+}
+
+/** The runner retries transient fetch failures itself; its task ends in an error only for 401, 409 or after hours of failures. */
+function watchRunner(handle: RunnerHandle, fatal: (error: ReelforgeError) => void, stopped: () => boolean): void {
+  const task = handle.task();
+  if (!task) return;
+  task.then(
+    () => {
+      if (!stopped()) fatal(new ReelforgeError('internal', 'Telegram long polling ended unexpectedly.'));
+    },
+    (error: unknown) => {
+      if (stopped()) return;
+      fatal(telegramUnrecoverable(error) ?? toTelegramError(error, 'receive updates'));
+    },
+  );
+}
+
+interface WebhookServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * The webhook endpoint. Each update is acknowledged (200) as soon as it is read and checked, then
+ * handled after the response: a slow update (a 429 retry_after, a slow queue) never holds
+ * Telegram's request, never times out into a redelivery, and its errors go to `bot.catch`.
+ */
+async function startWebhookServer(
+  bot: Bot,
+  mode: Extract<TelegramMode, { kind: 'webhook' }>,
+  log: (line: string, fields?: Record<string, unknown>) => void,
+  fatal: (error: ReelforgeError) => void,
+): Promise<WebhookServer> {
+  const inFlight = new Set<Promise<void>>();
+  const expected = Buffer.from(mode.secret);
+  let closing = false;
+
+  const handleUpdate = async (update: Update): Promise<void> => {
+    try {
+      await bot.handleUpdate(update);
+    } catch (error: unknown) {
+      if (error instanceof BotError) await bot.errorHandler(error as BotError<Context>);
+      else log('telegram update failed', { updateId: update.update_id, error: String(error) });
+    }
+  };
+
+  const receive = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    if (req.method !== 'POST') return answer(res, 405, 'method not allowed');
+    const header = req.headers['x-telegram-bot-api-secret-token'];
+    const given = Buffer.from(typeof header === 'string' ? header : '');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return answer(res, 401, 'unauthorized');
+    if (closing) return answer(res, 503, 'shutting down'); // Telegram delivers it again later.
+    const update = await readUpdate(req);
+    if (!update) return answer(res, 400, 'bad update');
+    answer(res, 200, 'ok');
+    const work = handleUpdate(update).catch((error: unknown) => log('telegram update failed', { updateId: update.update_id, error: String(error) }));
+    inFlight.add(work);
+    void work.finally(() => inFlight.delete(work));
+  };
+
+  const server: Server = createServer((req, res) => {
+    // Every failure is answered inside; this catch is the last net for the request itself.
+    void receive(req, res).catch((error: unknown) => {
+      log('telegram webhook request failed', { error: String(error) });
+      answer(res, 500, 'error');
+    });
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host ?? '0.0.0.0', () => resolve());
+    server.listen(mode.port, mode.host ?? '0.0.0.0', () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
-  await bot.api.setWebhook(url, { secret_token: secret, allowed_updates: ALLOWED_UPDATES });
+  server.on('error', (error: Error) => {
+    if (!closing) fatal(new ReelforgeError('internal', 'The Telegram webhook server failed.', { cause: error }));
+  });
   return {
-    bot,
-    notifier,
     port: (server.address() as AddressInfo).port,
-    stop: async () => {
-      if (stopped) return;
-      stopped = true;
-      unsubscribe();
+    close: async () => {
+      if (closing) return;
+      closing = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      // Updates already acknowledged finish (their replies go out) before the process goes.
+      const drained = Promise.all([...inFlight]).then(() => undefined);
+      const timer = new Promise<void>((resolve) => setTimeout(resolve, DRAIN_MS).unref());
+      await Promise.race([drained, timer]);
       server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closed;
     },
   };
+}
+
+function answer(res: ServerResponse, status: number, text: string): void {
+  if (res.headersSent || res.destroyed) return;
+  const body = JSON.stringify(text);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+async function readUpdate(req: IncomingMessage): Promise<Update | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_UPDATE_BYTES) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  try {
+    const value = JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+    if (typeof value !== 'object' || value === null || typeof (value as { update_id?: unknown }).update_id !== 'number') return undefined;
+    return value as Update;
+  } catch {
+    return undefined;
+  }
 }

@@ -158,7 +158,8 @@ async function occupyWorker(topic = 'Gate keeper'): Promise<{ record: Interactio
 }
 
 describe('start-up', () => {
-  test('registers the slash commands in the development guild, admin ones restricted', () => {
+  test('registers the slash commands in the development guild, admin ones restricted', async () => {
+    expect(await h.bot.commandsRegistered).toBe('done');
     const commands = h.fake.commands.guild.get(GUILD_ID) ?? [];
     expect(commands.map((c) => c.name).sort()).toEqual(['cancel', 'help', 'queue', 'stats', 'tier', 'video']);
     const videoCommand = commands.find((c) => c.name === 'video') as { options: Array<Record<string, unknown>> };
@@ -197,6 +198,30 @@ describe('start-up', () => {
     expect(h.fake.identifies).toEqual([{ intents: 1, shard: [0, 1] }]); // GatewayIntentBits.Guilds
     expect(h.fake.gatewayLog.some((e) => e.t === 'READY')).toBe(true);
     expect(h.fake.gatewayLog.some((e) => e.t === 'GUILD_CREATE')).toBe(true);
+  });
+
+  test('a refused command registration does not hold start-up: logged and retried in the background', async () => {
+    h.fake.failNext({ method: 'PUT', path: /\/commands$/, status: 400, code: 50035, message: 'Invalid Form Body' });
+    const logs: string[] = [];
+    const bot = createDiscordBot({
+      token: TOKEN,
+      applicationId: APP_ID,
+      apiBase: h.fake.apiBase,
+      guildId: GUILD_ID,
+      queue: h.queue,
+      settings: h.settings,
+      adminIds: new Set(),
+      log: (line, fields) => logs.push(`${line} ${JSON.stringify(fields ?? {})}`),
+      commandsRetry: { firstDelayMs: 50 },
+    });
+    try {
+      await bot.start();
+      expect(await bot.commandsRegistered).toBe('done');
+      expect(logs.some((l) => l.includes('register the Discord slash commands: failed') && l.includes('50035'))).toBe(true);
+      expect(h.fake.requests.filter((r) => r.method === 'PUT' && r.path.endsWith('/commands')).map((r) => r.status).slice(-2)).toEqual([400, 200]);
+    } finally {
+      await bot.stop();
+    }
   });
 });
 

@@ -44,6 +44,7 @@ describe('webhook mode', () => {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...(token ? { 'x-telegram-bot-api-secret-token': token } : {}) },
       body: JSON.stringify(body),
+      signal: AbortSignal.timeout(8000),
     });
 
   it('registers the webhook with its secret token', () => {
@@ -61,4 +62,27 @@ describe('webhook mode', () => {
     const reply = await fake.waitFor(() => fake.botMessages(chat.id)[0], 5000, 'the help reply');
     expect(reply.versions[0]?.text).toContain('narrated vertical short video');
   });
+
+  it('acknowledges a slow update at once and finishes it after the response, without an unhandled rejection', async () => {
+    // grammY's webhookCallback used to reject after 10 s here (nothing handled it: the process died).
+    const rejections: unknown[] = [];
+    const onRejection = (reason: unknown): void => {
+      rejections.push(reason);
+    };
+    process.on('unhandledRejection', onRejection);
+    try {
+      const chat = fake.privateChat({ ...alice, id: alice.id + 1 });
+      fake.tooManyRequests('sendMessage', 15);
+      const response = await post({ ...update('/help', chat.id), update_id: 2 }, secret);
+      expect(response.status).toBe(200);
+      // Acknowledged before the reply could be sent: the 429 holds it for 15 s.
+      expect(fake.botMessages(chat.id)).toHaveLength(0);
+      const reply = await fake.waitFor(() => fake.botMessages(chat.id)[0], 40_000, 'the help reply after the 429');
+      expect(reply.versions[0]?.text).toContain('narrated vertical short video');
+      expect(fake.calls.filter((c) => c.method === 'sendMessage' && c.status === 429)).toHaveLength(1);
+      expect(rejections).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onRejection);
+    }
+  }, 60_000);
 });
