@@ -26,7 +26,7 @@ const sdkRules = Object.entries(sdkHomes).map(([pkg, home]) => ({
 }));
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'data/', 'coverage/'] },
+  { ignores: ['node_modules/', 'data/', 'coverage/', 'dist/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -6,24 +6,96 @@ import { parseArgs } from 'node:util';
 import { isReelforgeError, ReelforgeError, toReelforgeError } from './core/errors.js';
 import { MAX_DURATION_SEC, MIN_DURATION_SEC, validateVideoRequest, type VideoRequest } from './core/request.js';
 
-const USAGE = `Usage:
-  reelforge video <seconds> "<topic>" [--tier ultra_fast|balanced|quality] [--lang en|ru|...]
-                  [--aspect 9:16|16:9|1:1] [--out FILE] [--script FILE] [--bible] [--json]
-  reelforge bot       run the configured Telegram and Discord bots (and work jobs unless ROLE=bot)
-  reelforge worker    work jobs from the Redis queue (REDIS_URL)
+const DURATIONS = `Durations are ${MIN_DURATION_SEC}-${MAX_DURATION_SEC} seconds.`;
 
-Durations are ${MIN_DURATION_SEC}-${MAX_DURATION_SEC} seconds. With no OPENAI_API_KEY or OPENAI_BASE_URL,
-offline providers make a draft video. Environment variables: see README.md.`;
+/** What `reelforge <command> --help` prints, and the one-line summaries of `reelforge --help`. */
+const COMMANDS = {
+  video: {
+    summary: 'render a video on this machine and print the path of the MP4',
+    help: `Usage: reelforge video <seconds> "<topic>" [options]
+
+Renders a narrated vertical video into DATA_DIR/out (default ./data/out) and prints its path.
+${DURATIONS} With no OPENAI_API_KEY or OPENAI_BASE_URL, offline providers make a draft video.
+
+Options:
+  --tier ultra_fast|balanced|quality   quality tier (default: by duration)
+  --lang en|ru|...                     narration language (default: the topic's)
+  --aspect 9:16|16:9|1:1               frame shape (default 9:16)
+  -o, --out FILE                       write the MP4 to FILE
+  --script FILE                        your own narration, used word for word
+  --bible                              a visual bible on the balanced tier
+  --json                               print the receipt as JSON on stdout
+  -h, --help                           this text
+
+Exit codes: 0 done, 1 the render failed, 2 bad arguments or configuration.`,
+  },
+  bot: {
+    summary: 'run the configured Telegram and Discord bots (and work jobs unless ROLE=bot)',
+    help: `Usage: reelforge bot
+
+Runs the Telegram bot (TELEGRAM_BOT_TOKEN) and the Discord bot (DISCORD_BOT_TOKEN and
+DISCORD_APPLICATION_ID). Without REDIS_URL it also works the jobs, from a durable queue under
+DATA_DIR; with REDIS_URL jobs go through Redis, and ROLE=bot leaves them to "reelforge worker".
+Stops cleanly on SIGINT or SIGTERM: running jobs go back in line. Settings: environment or ./.env.`,
+  },
+  worker: {
+    summary: 'work jobs from the Redis queue (REDIS_URL)',
+    help: `Usage: reelforge worker
+
+Takes jobs from the Redis queue (REDIS_URL, required), renders them and delivers each video to its
+chat through the platform's HTTP API (the same TELEGRAM_BOT_TOKEN / DISCORD_BOT_TOKEN as the bot).
+Run as many as you have machines. Stops cleanly on SIGINT or SIGTERM: running jobs go back in line.`,
+  },
+} as const;
+
+type CommandName = keyof typeof COMMANDS;
+
+function isCommand(name: string | undefined): name is CommandName {
+  return name !== undefined && Object.hasOwn(COMMANDS, name);
+}
+
+const USAGE = `Usage: reelforge <command> [options]
+
+Commands:
+${Object.entries(COMMANDS)
+  .map(([name, command]) => `  ${name.padEnd(8)} ${command.summary}`)
+  .join('\n')}
+
+Options:
+  -h, --help      this text; "reelforge <command> --help" for one command
+  -v, --version   the version
+
+${DURATIONS} Environment variables: see README.md.`;
+
+const HELP_HINT = 'Run "reelforge --help" for usage.';
+
+/** The version in package.json, which sits one folder above both src/ and dist/. */
+async function version(): Promise<string> {
+  const { readFile } = await import('node:fs/promises');
+  const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+  return typeof pkg.version === 'string' ? pkg.version : 'unknown';
+}
+
+/** Arguments of a command that takes none but `--help`; throws ReelforgeError('bad_input') on anything else. */
+function parseNoArgs(name: CommandName, args: string[]): { help: boolean } {
+  try {
+    const { values } = parseArgs({ args, allowPositionals: false, strict: true, options: { help: { type: 'boolean', short: 'h', default: false } } });
+    return { help: values.help ?? false };
+  } catch (error) {
+    throw new ReelforgeError('bad_input', `reelforge ${name}: ${(error as Error).message}. Run "reelforge ${name} --help" for usage.`);
+  }
+}
 
 export interface VideoCommand {
+  help?: false;
   request: VideoRequest;
   out?: string;
   json: boolean;
   wantBible: boolean;
 }
 
-/** Parses `video` arguments; throws ReelforgeError('bad_input') with a one-line reason. */
-export async function parseVideoArgs(args: string[], readScript: (path: string) => Promise<string>): Promise<VideoCommand> {
+/** Parses `video` arguments (`{ help: true }` for --help); throws ReelforgeError('bad_input') with a one-line reason. */
+export async function parseVideoArgs(args: string[], readScript: (path: string) => Promise<string>): Promise<VideoCommand | { help: true }> {
   let parsed;
   try {
     parsed = parseArgs({
@@ -37,11 +109,13 @@ export async function parseVideoArgs(args: string[], readScript: (path: string) 
         script: { type: 'string' },
         json: { type: 'boolean', default: false },
         bible: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
       },
     });
   } catch (error) {
-    throw new ReelforgeError('bad_input', `${(error as Error).message}. Run "reelforge --help" for usage.`);
+    throw new ReelforgeError('bad_input', `${(error as Error).message}. Run "reelforge video --help" for usage.`);
   }
+  if (parsed.values.help) return { help: true };
   const [duration, ...topicWords] = parsed.positionals;
   if (duration === undefined) {
     throw new ReelforgeError('bad_input', `Give a duration and a topic, e.g. reelforge video 30 "The history of tea" (${MIN_DURATION_SEC}-${MAX_DURATION_SEC} s).`);
@@ -73,28 +147,49 @@ export async function parseVideoArgs(args: string[], readScript: (path: string) 
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  const print = (text: string): void => void process.stdout.write(`${text}\n`);
   try {
     switch (command) {
       case 'video': {
         const { readFile } = await import('node:fs/promises');
         const video = await parseVideoArgs(rest, (path) => readFile(path, 'utf8'));
+        if (video.help) {
+          print(COMMANDS.video.help);
+          return 0;
+        }
         const { runVideoCommand } = await import('./main.js');
         return await runVideoCommand(video);
       }
       case 'bot':
       case 'worker': {
+        if (parseNoArgs(command, rest).help) {
+          print(COMMANDS[command].help);
+          return 0;
+        }
         const { runService } = await import('./main.js');
         return await runService(command);
       }
-      case undefined:
+      case '-v':
+      case '--version':
+        if (rest.length > 0) throw new ReelforgeError('bad_input', `${command} takes no arguments. ${HELP_HINT}`);
+        print(`reelforge ${await version()}`);
+        return 0;
       case 'help':
       case '--help':
-      case '-h':
-        console.log(USAGE);
-        return command === undefined ? 2 : 0;
-      default:
-        console.error(`Unknown command "${command}".\n${USAGE}`);
+      case '-h': {
+        // `reelforge help video` is `reelforge video --help`.
+        const [topic, ...extra] = rest;
+        if (extra.length > 0 || (topic !== undefined && !isCommand(topic))) {
+          throw new ReelforgeError('bad_input', `No help for "${rest.join(' ')}". ${HELP_HINT}`);
+        }
+        print(topic !== undefined ? COMMANDS[topic].help : USAGE);
+        return 0;
+      }
+      case undefined:
+        console.error(USAGE);
         return 2;
+      default:
+        throw new ReelforgeError('bad_input', `Unknown command "${command}". ${HELP_HINT}`);
     }
   } catch (error) {
     const e = toReelforgeError(error);
