@@ -91,6 +91,8 @@ export interface ApiCall {
   at: number;
   status: number;
   description?: string;
+  /** Who called: the client's IP address (tells containers apart). */
+  remoteAddress?: string;
 }
 
 export interface InjectedError {
@@ -114,6 +116,10 @@ export interface FakeTelegramOptions {
   uploadLimitBytes?: number;
   /** When set, an `editMessageText` to a chat sooner than this after the last accepted one gets a 429. */
   minEditIntervalMs?: number;
+  /** Address to listen on (127.0.0.1); a container test binds the Docker bridge's gateway. */
+  host?: string;
+  /** Port to listen on (any free one). */
+  port?: number;
 }
 
 type Params = Record<string, unknown>;
@@ -185,9 +191,13 @@ export class FakeTelegramServer {
 
   static async start(options: FakeTelegramOptions = {}): Promise<FakeTelegramServer> {
     const fake = new FakeTelegramServer(options);
-    await new Promise<void>((resolve) => fake.server.listen(0, '127.0.0.1', resolve));
+    const host = options.host ?? '127.0.0.1';
+    await new Promise<void>((resolve, reject) => {
+      fake.server.once('error', reject);
+      fake.server.listen(options.port ?? 0, host, resolve);
+    });
     const { port } = fake.server.address() as AddressInfo;
-    fake.baseUrl = `http://127.0.0.1:${port}`;
+    fake.baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
     return fake;
   }
 
@@ -367,7 +377,8 @@ export class FakeTelegramServer {
       res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) });
       res.end(json);
       const description = (body as { description?: string }).description;
-      this.calls.push({ method, params, at: Date.now(), status, ...(description ? { description } : {}) });
+      const remoteAddress = req.socket.remoteAddress;
+      this.calls.push({ method, params, at: Date.now(), status, ...(description ? { description } : {}), ...(remoteAddress ? { remoteAddress } : {}) });
       this.changed();
     };
     const fail = (error: ApiError): void =>
