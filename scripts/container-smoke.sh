@@ -98,10 +98,10 @@ if ! wait "$fake_pid"; then fake_pid=""; say "no video arrived"; exit 1; fi
 fake_pid=""
 cat "$work/fake.log" >&2
 result=$(cat "$work/result.json")
-worker_ips=""
-for service in worker-1 worker-2; do
-  worker_ips+=" $($DOCKER inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}' "$(compose ps -q "$service")")"
-done
+worker_ids=$(compose ps -q worker)
+[ "$(printf '%s\n' "$worker_ids" | wc -l)" -eq 2 ] || { say "expected two worker containers, found: $worker_ids"; exit 1; }
+# shellcheck disable=SC2086
+worker_ips=" $($DOCKER inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' $worker_ids | tr '\n' ' ')"
 bot_ip=$($DOCKER inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$(compose ps -q bot)")
 uploaded_from=$(printf '%s' "$result" | json 'j.uploadedFrom')
 say "2. result: $result"

@@ -1,7 +1,7 @@
 /**
  * Offline narration through the Debian `espeak-ng` program. espeak-ng is GPL-3.0, so it runs as a
  * separate process and is never linked in. The CLI reports no word timings, so each sentence is a
- * call of its own (RESEARCH.md: 12 sentences in ~0.5 s) and the joined clip gives exact sentence marks.
+ * call of its own (measured: 12 sentences in ~0.5 s) and the joined clip gives exact sentence marks.
  */
 import { spawn } from 'node:child_process';
 import { ReelforgeError, isAbortError, throwIfCancelled } from '../../core/errors.js';
