@@ -109,6 +109,26 @@ say "2. bot $bot_ip, workers$worker_ips; the video came from $uploaded_from"
 case " $worker_ips " in *" $uploaded_from "*) ;; *) say "the video was not uploaded by a worker"; exit 1 ;; esac
 printf '%s' "$result" | json "j.codecs.join('+') === 'aac+h264' && j.seconds > 8 && j.seconds < 20 ? '' : process.exit(1)" >/dev/null ||
   { say "the delivered video is not a 10 s H.264/AAC MP4"; exit 1; }
+
+# Health: every container's HEALTHCHECK (/healthz on METRICS_PORT) and the bot's /metrics through the
+# published port. Checked once the build has the metrics server.
+if $DOCKER run --rm --entrypoint grep "$IMAGE" -rqs /healthz /app/dist; then
+  for id in $(compose ps -q bot) $worker_ids; do
+    status=""
+    for _ in $(seq 60); do
+      status=$($DOCKER inspect -f '{{.State.Health.Status}}' "$id")
+      [ "$status" = healthy ] && break
+      sleep 2
+    done
+    [ "$status" = healthy ] || { say "container $id is $status, not healthy"; $DOCKER inspect -f '{{json .State.Health}}' "$id" >&2; exit 1; }
+  done
+  series=$(node -e "fetch('http://127.0.0.1:$metrics_port/metrics').then(async (r) => { if (!r.ok) throw new Error('HTTP ' + r.status); console.log((await r.text()).split('\n').filter((l) => l.startsWith('reelforge_')).length) }).catch((e) => { console.error(e.message); process.exit(1) })") ||
+    { say "no /metrics on the bot's published port $metrics_port"; exit 1; }
+  [ "$series" -gt 0 ] || { say "the bot's /metrics has no reelforge_ series"; exit 1; }
+  say "2. bot and workers healthy; the bot's /metrics has $series reelforge_ samples"
+else
+  say "2. this build has no metrics server (/healthz): health not checked"
+fi
 compose down -v --remove-orphans --timeout 20 >/dev/null 2>&1
 compose_up=""
 say "2. ok in $((SECONDS - t1)) s (stack down, volumes removed)"
