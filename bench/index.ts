@@ -4,39 +4,74 @@
  * `--quick` shrinks the sizes for a CI-like run (the README reports the full run).
  *
  *   npm run bench [-- --quick] [-- --json] [-- --only render,critical,bot,throughput,tokens,queue]
+ *
+ * The fault soak runs only when named (it takes minutes and is not for CI):
+ *   npm run bench -- --only soak [--jobs 220] [--fault-rate 0.12] [--seed soak] [--minutes 6]
  */
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { benchBotLatency, printBotLatency } from './bot-latency.js';
 import { benchCriticalPath, printCriticalPath } from './critical-path.js';
 import { benchQueue } from './queue.js';
 import { benchRender, printRender } from './render.js';
+import { benchSoak, printSoak, type SoakOptions } from './soak.js';
 import { printTable, round } from './table.js';
 import { benchThroughput, printThroughput } from './throughput.js';
 import { benchTokens } from './tokens.js';
 
 const NAMES = ['render', 'critical', 'bot', 'throughput', 'tokens', 'queue'] as const;
-type Name = (typeof NAMES)[number];
+/** Benchmarks that run only when named with --only. */
+const ON_REQUEST = ['soak'] as const;
+type Name = (typeof NAMES)[number] | (typeof ON_REQUEST)[number];
+const ALL: readonly string[] = [...NAMES, ...ON_REQUEST];
 
 interface Args {
   json: boolean;
   quick: boolean;
   only: Name[];
+  soak: SoakOptions;
+}
+
+/** `--name value` or `--name=value`, as a number. */
+function numberFlag(argv: string[], i: number, name: string): { value: number; next: number } {
+  const arg = argv[i]!;
+  const raw = arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : argv[i + 1];
+  const value = Number(raw);
+  if (raw === undefined || raw === '' || !Number.isFinite(value) || value < 0) throw new Error(`${name} needs a number, not "${raw ?? ''}"`);
+  return { value, next: arg.includes('=') ? i : i + 1 };
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { json: false, quick: false, only: [...NAMES] };
+  const args: Args = { json: false, quick: false, only: [...NAMES], soak: {} };
+  const soakFlags: Record<string, keyof SoakOptions> = {
+    '--jobs': 'jobs',
+    '--fault-rate': 'faultRate',
+    '--minutes': 'minutes',
+    '--deadline': 'deadlineSec',
+    '--proc-share': 'procShare',
+    '--ffmpeg-share': 'ffmpegShare',
+    '--max-minutes': 'maxMinutes',
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    if (arg === '--json') args.json = true;
+    const flag = arg.split('=')[0]!;
+    if (flag in soakFlags) {
+      const { value, next } = numberFlag(argv, i, flag);
+      (args.soak as Record<string, number>)[soakFlags[flag]!] = value;
+      i = next;
+    } else if (flag === '--seed') {
+      const value = arg.includes('=') ? arg.slice('--seed='.length) : argv[++i];
+      if (!value) throw new Error('--seed needs a value');
+      args.soak.seed = value;
+    } else if (arg === '--json') args.json = true;
     else if (arg === '--quick') args.quick = true;
     else if (arg === '--only' || arg.startsWith('--only=')) {
       const value = arg.includes('=') ? arg.slice('--only='.length) : (argv[++i] ?? '');
       const picked = value.split(',').map((s) => s.trim()).filter(Boolean);
-      const unknown = picked.filter((p) => !(NAMES as readonly string[]).includes(p));
-      if (unknown.length > 0) throw new Error(`unknown benchmark ${unknown.join(', ')}; choose from ${NAMES.join(', ')}`);
+      const unknown = picked.filter((p) => !ALL.includes(p));
+      if (unknown.length > 0) throw new Error(`unknown benchmark ${unknown.join(', ')}; choose from ${ALL.join(', ')}`);
       args.only = picked as Name[];
     } else {
-      throw new Error(`unknown option ${arg}; use --json, --quick, --only ${NAMES.join(',')}`);
+      throw new Error(`unknown option ${arg}; use --json, --quick, --only ${ALL.join(',')} (soak: ${Object.keys(soakFlags).join(' ')} --seed)`);
     }
   }
   return args;
@@ -107,6 +142,12 @@ async function main(): Promise<void> {
           write,
         );
         figures.queue = result;
+        break;
+      }
+      case 'soak': {
+        const result = await benchSoak({ ...(args.quick ? { jobs: 40, minutes: 2 } : {}), ...args.soak, log: progress });
+        printSoak(result, write);
+        figures.soak = result;
         break;
       }
     }

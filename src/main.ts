@@ -58,8 +58,9 @@ export interface RenderOptions {
   maxBytes?: number;
 }
 
-export function createRuntime(config: Config, log: Logger = loggerFor(config)): Runtime {
-  const deps = createPipelineDeps(config, log);
+/** `overrides` replaces ports (the soak bench's in-memory assembler); the service passes none. */
+export function createRuntime(config: Config, log: Logger = loggerFor(config), overrides: Partial<PipelineDeps> = {}): Runtime {
+  const deps = createPipelineDeps(config, log, overrides);
   return {
     config,
     log,

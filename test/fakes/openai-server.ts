@@ -32,7 +32,20 @@ export type Fault =
   | { kind: 'malformed' }
   /** Valid JSON that breaks the schema (wrong types, missing fields). */
   | { kind: 'schema_break' }
-  | { kind: 'refusal' };
+  | { kind: 'refusal' }
+  /** Reads the request, then sends nothing at all (not even headers) until the client gives up. */
+  | { kind: 'hang_before_headers' }
+  /** Images and speech: a 200, its headers and part of the body, then silence until the client gives up. */
+  | { kind: 'hang_mid_body' }
+  /** Images and speech: a 200 whose body is not the promised JSON (a proxy's page, a cut-off answer). */
+  | { kind: 'invalid_json' }
+  /** Images: a 200 with well-formed JSON whose picture bytes are not a picture. */
+  | { kind: 'garbage_image' }
+  /** Speech: a 200 with a valid audio file that holds only silence. */
+  | { kind: 'silent_speech' };
+
+/** Picks a fault for a request that has none queued (a soak's random faults); undefined for none. */
+export type FaultPlan = (endpoint: Endpoint, body: Record<string, unknown>) => Fault | undefined;
 
 export interface FakeLatency {
   /** Streamed completion speed; undefined streams as fast as the socket allows. */
@@ -69,6 +82,8 @@ export interface LoggedRequest {
   usage?: { prompt_tokens: number; completion_tokens: number; total_tokens: number };
   /** The client went away before a streamed answer ended (a cancel, or a stall it gave up on). */
   closedEarly?: boolean;
+  /** The fault played on this request, if any. */
+  fault?: Fault['kind'];
 }
 
 interface Usage {
@@ -87,6 +102,8 @@ export class FakeOpenAiServer {
   jsonSchema: boolean;
   latency: FakeLatency;
   quirks: 'auto' | 'none' | 'all';
+  /** Consulted when no fault is queued for an endpoint: random faults for a soak. */
+  faultPlan: FaultPlan | undefined;
   private readonly faults: Record<Endpoint, Fault[]> = { chat: [], images: [], speech: [] };
   private readonly files = new Map<string, { data: Buffer; type: string }>();
   private readonly sockets = new Set<Socket>();
@@ -131,6 +148,7 @@ export class FakeOpenAiServer {
     this.jsonSchema = this.options.jsonSchema ?? true;
     this.latency = { ...this.options.latency };
     this.quirks = this.options.quirks ?? 'auto';
+    this.faultPlan = undefined;
   }
 
   requestsTo(endpoint: Endpoint): LoggedRequest[] {
@@ -214,9 +232,23 @@ export class FakeOpenAiServer {
     res.end(text);
   }
 
+  /** The queued fault for this endpoint, else the plan's pick; noted on the logged request. */
+  private nextFault(endpoint: Endpoint, entry: LoggedRequest, body: Record<string, unknown>): Fault | undefined {
+    const fault = this.faults[endpoint].shift() ?? this.faultPlan?.(endpoint, body);
+    if (fault) entry.fault = fault.kind;
+    return fault;
+  }
+
   /** Answers a fault that is a plain HTTP error; returns false for faults the endpoint plays out itself. */
   private sendFault(entry: LoggedRequest, res: ServerResponse, fault: Fault, model: string): boolean {
     switch (fault.kind) {
+      case 'hang_before_headers':
+        // Nothing is written; the socket stays open until the client aborts or close() ends it.
+        res.on('close', () => {
+          entry.closedEarly = true;
+        });
+        entry.status = 0;
+        return true;
       case 'rate_limit':
         this.send(
           entry,
@@ -267,12 +299,12 @@ export class FakeOpenAiServer {
         error: errorBody("'messages' must contain the word 'json' in some form, to use 'response_format' of type 'json_object'.", 'invalid_request_error', 'messages', null),
       });
     }
-    const fault = this.faults.chat.shift();
+    const fault = this.nextFault('chat', entry, body);
     if (fault && this.sendFault(entry, res, fault, model)) return;
 
     const schema = format.type === 'json_schema' ? format.json_schema?.schema : format.type === 'json_object' ? schemaFromMessages(texts) : undefined;
     let content = writeReply(texts, schema, this.quirks);
-    if (fault?.kind === 'malformed') content = `${content.slice(0, Math.floor(content.length / 2))}\n}}] oops, not JSON <<<`;
+    if (fault?.kind === 'malformed' || fault?.kind === 'invalid_json') content = `${content.slice(0, Math.floor(content.length / 2))}\n}}] oops, not JSON <<<`;
     if (fault?.kind === 'schema_break') content = breakSchema(content);
     const refusal = fault?.kind === 'refusal' ? "I'm sorry, but I can't help with that request." : null;
     if (refusal) content = '';
@@ -304,7 +336,7 @@ export class FakeOpenAiServer {
     res.write(chunk([{ index: 0, delta: { role: 'assistant', content: '', refusal: null }, logprobs: null, finish_reason: null }]));
     const payload = refusal ?? content;
     const pieces = splitForStream(payload);
-    const stallAt = fault?.kind === 'stall' ? (fault.afterChars ?? Math.floor(payload.length / 3)) : Infinity;
+    const stallAt = fault?.kind === 'stall' ? (fault.afterChars ?? Math.floor(payload.length / 3)) : fault?.kind === 'hang_mid_body' ? Math.floor(payload.length / 3) : Infinity;
     let sentChars = 0;
     res.on('close', () => {
       if (!res.writableEnded) entry.closedEarly = true;
@@ -379,7 +411,7 @@ export class FakeOpenAiServer {
     if (body.quality !== undefined && (!quality || !qualities.includes(quality))) {
       return invalid(`Invalid value: '${quality ?? '?'}'. Supported values are: ${qualities.map((q) => `'${q}'`).join(', ')}.`, 'quality');
     }
-    const fault = this.faults.images.shift();
+    const fault = this.nextFault('images', entry, body);
     if (fault) {
       if (fault.kind === 'content_policy' && gptImage) {
         return this.send(entry, res, 400, {
@@ -391,8 +423,15 @@ export class FakeOpenAiServer {
     const [w, h] = (size === 'auto' ? '1024x1536' : size).split('x').map(Number) as [number, number];
     const format = gptImage && typeof body.output_format === 'string' ? body.output_format : 'png';
     await delay((this.latency.imageSec ?? 0) * 1000);
-    const picture = drawPicture(prompt, w, h, this.options.imageScale ?? 1, format === 'jpeg' ? 'jpeg' : format === 'webp' ? 'webp' : 'png');
+    const picture =
+      fault?.kind === 'garbage_image'
+        ? garbageBytes(prompt)
+        : drawPicture(prompt, w, h, this.options.imageScale ?? 1, format === 'jpeg' ? 'jpeg' : format === 'webp' ? 'webp' : 'png');
     const created = Math.floor(Date.now() / 1000);
+    if (fault?.kind === 'invalid_json' || fault?.kind === 'hang_mid_body') {
+      const text = JSON.stringify({ created, data: [{ b64_json: picture.toString('base64') }] });
+      return this.sendBroken(entry, res, 'application/json', Buffer.from(text), fault.kind);
+    }
     if (!gptImage && (body.response_format !== 'b64_json' || this.options.alwaysUrl)) {
       const name = `${randomUUID()}.png`;
       this.files.set(name, { data: picture, type: 'image/png' });
@@ -418,17 +457,49 @@ export class FakeOpenAiServer {
     if (!VOICES.has(voice)) return invalid(`Invalid value: '${voice}'.`, 'voice');
     const formats = this.options.speechFormats ?? ['wav', 'pcm'];
     if (!formats.includes(format)) return invalid(`Invalid value: '${format}'. This server supports ${formats.join(', ')}.`, 'response_format');
-    const fault = this.faults.speech.shift();
+    const fault = this.nextFault('speech', entry, body);
     if (fault && this.sendFault(entry, res, fault, String(body.model))) return;
     await delay((this.latency.speechSec ?? 0) * 1000);
     const speed = typeof body.speed === 'number' ? body.speed : 1;
     const pcm = speak(input, speed);
+    if (fault?.kind === 'silent_speech') pcm.fill(0);
     const data = format === 'pcm' ? pcm : format === 'mp3' ? mp3File(pcm) : wavFile(pcm, 24_000, this.options.streamingWavHeader ?? true);
     entry.status = 200;
     const type = { pcm: 'audio/pcm', mp3: 'audio/mpeg' }[format] ?? 'audio/wav';
+    if (fault?.kind === 'hang_mid_body' || fault?.kind === 'invalid_json') {
+      // Audio has no JSON: an "invalid" answer is an error page served with a 200 by a proxy.
+      const page = fault.kind === 'invalid_json' ? Buffer.from('<html><body><h1>502 Bad Gateway</h1></body></html>') : data;
+      return this.sendBroken(entry, res, fault.kind === 'invalid_json' ? 'text/html' : type, page, fault.kind);
+    }
     res.writeHead(200, { 'content-type': type, 'transfer-encoding': 'chunked' });
     res.end(data);
   }
+
+  /**
+   * A 200 that goes wrong: `invalid_json` sends a body cut in the middle (the whole answer as far as
+   * the client can tell); `hang_mid_body` sends the headers and part of the body, then goes silent
+   * until the client gives up or close() ends the socket.
+   */
+  private sendBroken(entry: LoggedRequest, res: ServerResponse, type: string, body: Buffer, kind: 'invalid_json' | 'hang_mid_body'): void {
+    entry.status = 200;
+    if (kind === 'invalid_json') {
+      const cut = type.includes('json') ? body.subarray(0, Math.max(1, Math.floor(body.length / 2))) : body;
+      res.writeHead(200, { 'content-type': type, 'content-length': cut.length });
+      res.end(cut);
+      return;
+    }
+    res.on('close', () => {
+      if (!res.writableEnded) entry.closedEarly = true;
+    });
+    res.writeHead(200, { 'content-type': type, 'content-length': body.length });
+    res.write(body.subarray(0, Math.floor(body.length / 3)));
+  }
+}
+
+/** Bytes that are no picture format at all, the same for the same prompt. */
+function garbageBytes(prompt: string): Buffer {
+  const random = seeded(`garbage:${prompt}`);
+  return Buffer.from(Array.from({ length: 4096 }, () => Math.floor(random() * 256)));
 }
 
 // ---------------------------------------------------------------- the fake model

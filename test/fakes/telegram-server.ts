@@ -101,6 +101,13 @@ export interface InjectedError {
   parameters?: { retry_after?: number; migrate_to_chat_id?: number };
 }
 
+/**
+ * A random fault for one call (a soak): an error answer as Telegram sends it, or a timeout (the
+ * request is read, never processed nor answered, and the connection is dropped after `afterMs`).
+ */
+export type TelegramFault = InjectedError | { timeoutMs: number };
+export type TelegramFaultPlan = (method: string, params: Record<string, unknown>) => TelegramFault | undefined;
+
 export interface CallbackAnswer {
   callback_query_id: string;
   text?: string;
@@ -163,6 +170,8 @@ export class FakeTelegramServer {
   readonly commands = new Map<string, { command: string; description: string }[]>();
   /** 429s sent because edits to a chat came too fast. */
   rateLimitedEdits = 0;
+  /** Consulted for every call that has no injected error queued: random faults for a soak. */
+  faultPlan: TelegramFaultPlan | undefined;
 
   private readonly server: Server;
   private readonly events = new EventEmitter();
@@ -173,6 +182,8 @@ export class FakeTelegramServer {
   private readonly injected = new Map<string, InjectedError[]>();
   private readonly hanging = new Map<string, number>();
   private readonly openCallbackQueries = new Set<string>();
+  /** Chats the bot was removed from (or blocked in): every call there gets a 403. */
+  private readonly removedFrom = new Set<number>();
   private updates: Update[] = [];
   private nextUpdateId = 1;
   private waiter: Waiter | undefined;
@@ -360,6 +371,14 @@ export class FakeTelegramServer {
     return this.waiter !== undefined;
   }
 
+  /**
+   * The bot is removed from a group (or blocked by a user, for a private chat): from now on every
+   * call naming that chat gets Telegram's 403.
+   */
+  removeBot(chatId: number): void {
+    this.removedFrom.add(chatId);
+  }
+
   tooManyRequests(method: string, retryAfterSec: number, times = 1): void {
     this.failNext(method, { error_code: 429, description: `Too Many Requests: retry after ${retryAfterSec}`, parameters: { retry_after: retryAfterSec } }, times);
   }
@@ -407,6 +426,19 @@ export class FakeTelegramServer {
       }
       const injected = this.injected.get(method)?.shift();
       if (injected) throw new ApiError(injected.error_code, injected.description, injected.parameters);
+      const removed = this.forbidden(params);
+      if (removed) throw removed;
+      const planned = this.faultPlan?.(method, params);
+      if (planned && 'timeoutMs' in planned) {
+        // Never processed, never answered: the connection drops, as behind an overloaded proxy.
+        this.calls.push({ method, params, at: Date.now(), status: 0, description: 'timeout (connection dropped)' });
+        setTimeout(() => {
+          res.destroy();
+          this.changed();
+        }, planned.timeoutMs).unref();
+        return;
+      }
+      if (planned) throw new ApiError(planned.error_code, planned.description, planned.parameters);
       if (method.toLowerCase() === 'getupdates') {
         this.getUpdates(params, res, (updates) => reply(200, { ok: true, result: updates }), () =>
           fail(new ApiError(409, 'Conflict: terminated by other getUpdates request; make sure that only one bot instance is running')),
@@ -418,6 +450,13 @@ export class FakeTelegramServer {
       if (error instanceof ApiError) fail(error);
       else reply(500, { ok: false, error_code: 500, description: `Internal Server Error: ${String(error)}` });
     }
+  }
+
+  private forbidden(params: Params): ApiError | undefined {
+    if (params.chat_id === undefined || !this.removedFrom.has(Number(params.chat_id))) return undefined;
+    const chat = this.chats.get(Number(params.chat_id));
+    if (chat?.type === 'private') return new ApiError(403, 'Forbidden: bot was blocked by the user');
+    return new ApiError(403, `Forbidden: bot was kicked from the ${chat?.type === 'supergroup' ? 'supergroup ' : 'group '}chat`);
   }
 
   private async readParams(req: IncomingMessage, url: URL, method: string): Promise<{ params: Params; upload?: Upload; tooLarge: boolean }> {

@@ -12,14 +12,26 @@ export interface RedisServer {
   url: string;
   port: number;
   stop(): Promise<void>;
+  /** Ends the server at once with SIGKILL, as a crash does (then start another on `port`). */
+  crash(): Promise<void>;
 }
 
-export async function startRedisServer(): Promise<RedisServer> {
-  const dir = await mkdtemp(join(tmpdir(), 'reelforge-redis-'));
-  const port = await freePort();
+export interface RedisServerOptions {
+  /** Listen here instead of a new free port (a restart on the same address). */
+  port?: number;
+  /** Keep the data here (not removed on stop), instead of a fresh temp dir removed on stop. */
+  dir?: string;
+  /** Append-only file with an fsync per write: a crash (SIGKILL) loses no acknowledged write. */
+  persist?: boolean;
+}
+
+export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
+  const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'reelforge-redis-')));
+  const port = options.port ?? (await freePort());
+  const persistence = options.persist ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
   const child = spawn(
     'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--dir', dir],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
@@ -38,7 +50,7 @@ export async function startRedisServer(): Promise<RedisServer> {
       await exited;
       clearTimeout(timer);
     }
-    await rm(dir, { recursive: true, force: true });
+    if (!options.dir) await rm(dir, { recursive: true, force: true });
   };
 
   try {
@@ -47,7 +59,11 @@ export async function startRedisServer(): Promise<RedisServer> {
     await stop();
     throw new Error(`redis-server did not start on port ${port}: ${String(error)}\n${output}`);
   }
-  return { url: `redis://127.0.0.1:${port}`, port, stop };
+  const crash = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await exited;
+  };
+  return { url: `redis://127.0.0.1:${port}`, port, stop, crash };
 }
 
 function freePort(): Promise<number> {
