@@ -1,4 +1,6 @@
 /** The soak's fault kinds on the fake OpenAI server, as a client on the wire sees them. */
+import { Readable } from 'node:stream';
+import type { ReadableStream as WebStream } from 'node:stream/web';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeOpenAiServer, type Fault } from './openai-server.js';
 
@@ -39,14 +41,10 @@ describe('fault kinds of the fake OpenAI server', () => {
     const res = await post('/audio/speech', speech, AbortSignal.timeout(1500));
     expect(res.status).toBe(200);
     const length = Number(res.headers.get('content-length'));
-    const reader = res.body!.getReader();
     let received = 0;
     const read = (async () => {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) return;
-        received += value.length;
-      }
+      const body = Readable.fromWeb(res.body as WebStream<Uint8Array>);
+      for await (const chunk of body) received += (chunk as Buffer).length;
     })();
     await expect(read).rejects.toThrow();
     expect(received).toBeGreaterThan(0);
