@@ -1,12 +1,20 @@
 /**
- * Relays the queue events that no running job reports to the chats they concern, on any platform:
- * a waiting job's new place in line, a job cancelled before it started (from any chat or an admin
- * command), and a job the queue failed for good. Each bot subscribes with its own notifier.
+ * Relays to the chats the queue events that no running job reports: a waiting job's place in line,
+ * and the end of a job outside a processor (cancelled while waiting, from any chat or an admin
+ * command; failed for good by the queue without running, e.g. after repeated crashes).
+ *
+ * One owner per message: the processor announces the end of a job it runs (video-job.ts), this relay
+ * announces every other end, and the bots announce no end at all; the place in line is sent only
+ * from here (the queue announces every waiting job, the one just enqueued included). Each bot
+ * subscribes with its own notifier.
  */
 import { ReelforgeError } from '../core/errors.js';
 import { applyProgress, emptySnapshot } from '../core/progress.js';
 import type { JobQueue, QueueEvent } from '../queue/types.js';
 import type { NotifierRegistry } from './video-job.js';
+
+/** Jobs seen running are forgotten when they end; this bounds the memory of ones whose end was missed. */
+const MAX_TRACKED = 10_000;
 
 /** Subscribes to the queue; returns the unsubscribe function. */
 export function relayQueueEvents(
@@ -14,6 +22,9 @@ export function relayQueueEvents(
   notifiers: NotifierRegistry,
   log: (line: string, fields?: Record<string, unknown>) => void = () => undefined,
 ): () => void {
+  // Jobs whose progress showed them inside a processor: that processor announces their end.
+  const running = new Set<string>();
+
   const relay = async (event: QueueEvent): Promise<void> => {
     const isPlace = event.type === 'progress' && event.event.type === 'queued';
     if (!isPlace && event.type !== 'cancelled' && event.type !== 'failed') return;
@@ -27,14 +38,25 @@ export function relayQueueEvents(
     } else if (event.type === 'cancelled') {
       await notifier.fail(target, new ReelforgeError('cancelled', 'The job was cancelled.'));
     } else if (event.type === 'failed') {
-      // Usually the job already said so itself (a second identical notice changes nothing); this
-      // covers jobs the queue gave up on without running them, e.g. after repeated crashes.
       const { code, message, retryable, params } = event.error;
       await notifier.fail(target, new ReelforgeError(code, message, { retryable, params }));
     }
   };
+
   return queue.subscribe((event) => {
-    // Listeners are called synchronously by the queue; the chat update happens on its own time.
+    // Listeners are called synchronously by the queue, in event order: the bookkeeping happens here.
+    if (event.type === 'progress') {
+      if (event.event.type === 'queued') running.delete(event.jobId); // back in line (after a restart)
+      else {
+        if (running.size >= MAX_TRACKED) running.delete(running.values().next().value ?? '');
+        running.add(event.jobId);
+      }
+    }
+    if (event.type === 'completed' || event.type === 'failed' || event.type === 'cancelled') {
+      const inProcessor = running.delete(event.jobId);
+      if (inProcessor || event.type === 'completed') return;
+    }
+    // The chat update happens on its own time; a failure is logged, never thrown into the queue.
     void relay(event).catch((error: unknown) => log('queue relay failed', { jobId: event.jobId, error: String(error) }));
   });
 }

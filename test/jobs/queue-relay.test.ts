@@ -24,12 +24,14 @@ const discordTarget: DiscordTarget = {
 class Recorder implements Notifier<DiscordTarget> {
   readonly platform = 'discord' as const;
   readonly shown: ProgressSnapshot[] = [];
+  readonly shownFor: string[] = [];
   readonly failures: ReelforgeError[] = [];
   uploadLimitBytes(): number {
     return 10 << 20;
   }
-  progress(_t: DiscordTarget, snapshot: ProgressSnapshot): Promise<void> {
+  progress(_t: DiscordTarget, snapshot: ProgressSnapshot, jobId: string): Promise<void> {
     this.shown.push(snapshot);
+    this.shownFor.push(jobId);
     return Promise.resolve();
   }
   deliver(): Promise<void> {
@@ -89,5 +91,33 @@ describe('relayQueueEvents', () => {
     await new Promise((r) => setTimeout(r, 100));
     expect(recorder.failures).toEqual([]);
     release();
+  });
+
+  it('leaves the end of a running job to its processor, and tells a waiting one its place once', async () => {
+    const recorder = new Recorder();
+    const unsubscribe = relayQueueEvents(queue, notifierRegistry([recorder]));
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    await queue.work(
+      (job) =>
+        new Promise((_resolve, reject) => {
+          job.progress({ type: 'started', offline: true, tier: 'ultra_fast' });
+          started();
+          job.signal.addEventListener('abort', () => reject(job.signal.reason as Error));
+        }),
+    );
+    const discordJob = (key: string, userId: string) =>
+      queue.enqueue({ ...jobData(key), owner: { platform: 'discord', userId }, target: discordTarget }, { idempotencyKey: key });
+    const first = await discordJob('run', '1');
+    await running;
+    const second = await discordJob('wait', '2');
+    await until(() => recorder.shownFor.includes(second.id));
+
+    await queue.cancel(first.id); // running: its processor says so, not the relay
+    await queue.cancel(second.id); // waiting: only the relay can say so
+    await until(() => recorder.failures.length > 0);
+    expect(recorder.failures.map((e) => e.code)).toEqual(['cancelled']);
+    expect(recorder.shownFor.filter((id) => id === second.id)).toHaveLength(1);
+    unsubscribe();
   });
 });

@@ -56,6 +56,10 @@ export interface BotTexts {
   userNotFound(name: string): string;
   /** Command menu descriptions. */
   commands: { start: string; help: string; video: string };
+  /** Discord /cancel without an id, when the user has nothing running. */
+  noActiveJob: string;
+  /** How /tier names "this chat" in its answer. */
+  thisChat: string;
 }
 
 /** 75 → "1:15". */
@@ -154,6 +158,8 @@ const en: BotTexts = {
   cancelUsage: 'Usage: /cancel <job id> (see /queue).',
   userNotFound: (name) => `I have not seen ${name} yet: use their numeric id, or reply to one of their messages.`,
   commands: { start: 'What this bot does', help: 'How to use it, with examples', video: 'Make a video: /video 30 <topic>' },
+  noActiveJob: 'You have no video waiting or being made.',
+  thisChat: 'this chat',
 };
 
 function badInputEn(error: ErrorLike): string {
@@ -257,6 +263,8 @@ const ru: BotTexts = {
   cancelUsage: 'Формат: /cancel <id задачи> (см. /queue).',
   userNotFound: (name) => `Я ещё не видел ${name}: укажите числовой id или ответьте на его сообщение.`,
   commands: { start: 'Что умеет бот', help: 'Как пользоваться, с примерами', video: 'Сделать видео: /video 30 <тема>' },
+  noActiveJob: 'У вас нет видео в очереди или в работе.',
+  thisChat: 'этого чата',
 };
 
 function badInputRu(error: ErrorLike): string {

@@ -1,6 +1,6 @@
 /** Admin commands: /tier, /stats, /queue, /cancel <job>. Anyone else gets a polite refusal. */
 import { Composer, type Context } from 'grammy';
-import { ReelforgeError, toReelforgeError } from '../../core/errors.js';
+import { toReelforgeError } from '../../core/errors.js';
 import { formatQueue, formatStats, parseTierArgs, type TierArgs } from '../shared/admin.js';
 import { botTexts, errorText } from '../shared/i18n.js';
 import type { TierScope } from '../../store/settings.js';
@@ -26,7 +26,7 @@ export function adminCommands(deps: TelegramBotDeps): Composer<Context> {
     switch (args.target.kind) {
       case 'chat':
         scope = { kind: 'chat', platform: 'telegram', chatId: String(ctx.chat.id) };
-        label = locale === 'ru' ? 'этого чата' : 'this chat';
+        label = t.thisChat;
         break;
       case 'user':
         scope = { kind: 'user', platform: 'telegram', userId: args.target.userId };
@@ -69,13 +69,9 @@ export function adminCommands(deps: TelegramBotDeps): Composer<Context> {
       await ctx.reply(t.cancelUsage, replyTo(ctx));
       return;
     }
-    const info = await deps.queue.get(jobId);
+    // The job's own chat hears of it from the job (running) or the queue relay (waiting), on any platform.
     const cancelled = await deps.queue.cancel(jobId);
     await ctx.reply(cancelled ? t.jobCancelled(jobId) : t.jobNotFound(jobId.slice(0, 40)), replyTo(ctx));
-    const target = info?.data.target;
-    if (cancelled && target?.platform === 'telegram') {
-      await deps.notifier.fail(target, new ReelforgeError('cancelled', 'The job was cancelled by an admin.'));
-    }
   });
   // Only non-admins get this far.
   composer.command(['tier', 'stats', 'queue', 'cancel'], async (ctx) => {

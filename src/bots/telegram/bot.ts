@@ -15,6 +15,7 @@ import type { Log, TelegramBotDeps } from './deps.js';
 import { helpCommands } from './help-commands.js';
 import { TelegramNotifier } from './notifier.js';
 import { videoCommand } from './video-command.js';
+import type { Admission } from '../shared/submit-video.js';
 
 export interface CreateTelegramBotOptions {
   token: string;
@@ -28,6 +29,8 @@ export interface CreateTelegramBotOptions {
   notifier?: TelegramNotifier;
   uploadLimitBytes?: number;
   log?: Log;
+  /** Checked for every /video before anything is queued (allow-lists, limits, budget). */
+  admit?: Admission;
 }
 
 export function createTelegramBot(options: CreateTelegramBotOptions): Bot {
@@ -45,6 +48,7 @@ export function createTelegramBot(options: CreateTelegramBotOptions): Bot {
       options.notifier ??
       new TelegramNotifier({ api: bot.api, log, ...(options.uploadLimitBytes ? { uploadLimitBytes: options.uploadLimitBytes } : {}) }),
     log,
+    ...(options.admit ? { admit: options.admit } : {}),
   };
 
   // One update per chat at a time (the runner processes updates concurrently otherwise).

@@ -1,6 +1,5 @@
 /** The Cancel button under a progress message: the requester or an admin may press it. */
 import { Composer, type Context } from 'grammy';
-import { ReelforgeError } from '../../core/errors.js';
 import { botTexts } from '../shared/i18n.js';
 import { isAdminCtx, localeOf, type TelegramBotDeps } from './deps.js';
 import { CANCEL_PREFIX } from './notifier.js';
@@ -21,13 +20,9 @@ export function cancelButton(deps: TelegramBotDeps): Composer<Context> {
       await ctx.answerCallbackQuery({ text: t.cancelRefused, show_alert: true });
       return;
     }
+    // The progress message says "Cancelled" from the job (running) or the queue relay (waiting), not from here.
     const cancelled = await deps.queue.cancel(jobId);
     await ctx.answerCallbackQuery({ text: cancelled ? t.cancelled : t.cancelUnknown });
-    const target = info.data.target;
-    if (cancelled && target?.platform === 'telegram') {
-      // A waiting job never reaches the processor, so the bot itself closes its progress message.
-      await deps.notifier.fail(target, new ReelforgeError('cancelled', 'The job was cancelled.'));
-    }
   });
   // A button from an older version of the bot: answer it, or the client shows a spinner.
   composer.on('callback_query:data', async (ctx) => {

@@ -5,6 +5,7 @@ import type { SettingsStore } from '../../store/settings.js';
 import { isAdmin } from '../shared/admin.js';
 import { pickLocale, type BotLocale } from '../shared/i18n.js';
 import type { TelegramNotifier } from './notifier.js';
+import type { Admission } from '../shared/submit-video.js';
 
 export type Log = (line: string, fields?: Record<string, unknown>) => void;
 
@@ -15,6 +16,8 @@ export interface TelegramBotDeps {
   adminIds: ReadonlySet<string>;
   notifier: TelegramNotifier;
   log: Log;
+  /** Who may make a video, and how many (allow-lists, limits, budget): checked before anything is queued. */
+  admit?: Admission;
 }
 
 export function localeOf(ctx: Context): BotLocale {

@@ -1,0 +1,43 @@
+/**
+ * /video duration:<s> topic:<text> [tier:<tier>]: the shared submission flow, with Discord's
+ * answers: bad options get a private reply, the deferral is the progress message.
+ */
+import type { ChatInputCommandInteraction } from 'discord.js';
+import type { DiscordTarget } from '../../core/chat-target.js';
+import { errorText } from '../shared/i18n.js';
+import { submitVideo } from '../shared/submit-video.js';
+import { ephemeral, noMentions, type DiscordBotDeps } from './deps.js';
+
+export async function videoCommand(deps: DiscordBotDeps, i: ChatInputCommandInteraction): Promise<void> {
+  await submitVideo<DiscordTarget>(deps, {
+    raw: {
+      duration: i.options.getInteger('duration') ?? undefined,
+      topic: i.options.getString('topic') ?? '',
+      tier: i.options.getString('tier') ?? undefined,
+    },
+    owner: { platform: 'discord', userId: i.user.id, chatId: i.channelId, displayName: i.user.username },
+    idempotencyKey: `discord:${i.id}`,
+    notifier: deps.notifier,
+    // Validation is synchronous and cheap, so bad options get a private answer instead of a public deferral.
+    refuse: async (error) => {
+      await i.reply({ content: errorText(error, i.locale), flags: ephemeral, allowedMentions: noMentions });
+    },
+    acknowledge: async () => {
+      // Inside Discord's 3 s window, before anything that waits on storage or the queue.
+      const deferred = await i.deferReply({ withResponse: true });
+      deps.log('discord /video deferred', { interactionId: i.id, ackMs: Date.now() - i.createdTimestamp });
+      const progressMessageId = deferred.resource?.message?.id;
+      return {
+        platform: 'discord',
+        applicationId: deps.applicationId,
+        interactionToken: i.token,
+        interactionCreatedAt: i.createdTimestamp,
+        channelId: i.channelId,
+        ...(i.guildId ? { guildId: i.guildId } : {}),
+        ...(progressMessageId ? { progressMessageId } : {}),
+        locale: i.locale,
+        ...(i.attachmentSizeLimit ? { attachmentSizeLimit: i.attachmentSizeLimit } : {}),
+      };
+    },
+  });
+}
