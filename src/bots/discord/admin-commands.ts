@@ -6,7 +6,7 @@ import type { TierChoice, TierScope } from '../../store/settings.js';
 import { formatQueue, formatStats } from '../shared/admin.js';
 import { botTexts } from '../shared/i18n.js';
 import { ephemeral, isAdminUser, noMentions, type DiscordBotDeps } from './deps.js';
-import { clampContent } from './messages.js';
+import { clampContent, MAX_CONTENT_CHARS } from './messages.js';
 
 export const ADMIN_COMMANDS: ReadonlySet<string> = new Set(['tier', 'stats', 'queue']);
 
@@ -23,7 +23,7 @@ export async function adminCommand(deps: DiscordBotDeps, i: ChatInputCommandInte
       return;
     }
     case 'queue':
-      await i.reply({ content: clampContent(formatQueue(await deps.queue.list(), i.locale)), flags: ephemeral, allowedMentions: noMentions });
+      await i.reply({ content: formatQueue(await deps.queue.list(), i.locale, MAX_CONTENT_CHARS), flags: ephemeral, allowedMentions: noMentions });
       return;
     default:
       return tierCommand(deps, i);

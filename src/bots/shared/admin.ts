@@ -7,7 +7,7 @@ import { ReelforgeError } from '../../core/errors.js';
 import { isTier } from '../../core/tiers.js';
 import type { JobInfo, QueueStats } from '../../queue/types.js';
 import type { TierChoice, UsageStats } from '../../store/settings.js';
-import { pickLocale } from './i18n.js';
+import { botTexts, pickLocale } from './i18n.js';
 
 /** `adminIds` holds entries such as `telegram:123` and `discord:456` (config.adminIds). */
 export function isAdmin(adminIds: ReadonlySet<string>, platform: Platform, userId: string | number): boolean {
@@ -91,22 +91,38 @@ function shorten(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
-/** One line per job, running first, then waiting in order: id, state, length, topic, who asked. */
-export function formatQueue(jobs: readonly JobInfo[], locale: string | undefined): string {
+/**
+ * One line per job, running first, then waiting in order: id, state, length, topic, who asked. At
+ * most `maxChars` long (a chat's message limit): the lines that fit, then how many more there are.
+ */
+export function formatQueue(jobs: readonly JobInfo[], locale: string | undefined, maxChars = Number.POSITIVE_INFINITY): string {
   const ru = pickLocale(locale) === 'ru';
-  if (jobs.length === 0) return ru ? 'Очередь пуста.' : 'The queue is empty.';
-  return jobs
-    .map((job) => {
-      const state =
-        job.state === 'active'
-          ? ru
-            ? '⏳ в работе'
-            : '⏳ running'
-          : job.state === 'waiting'
-            ? `▫️ #${job.position ?? '?'}`
-            : job.state;
-      const r = job.data.request;
-      return `${job.id} · ${state} · ${r.durationSec} s · ${shorten(r.topic, 40)} · ${ownerKey(job.data.owner)}`;
-    })
-    .join('\n');
+  const t = botTexts(locale);
+  if (jobs.length === 0) return t.queueEmpty;
+  const lines = jobs.map((job) => {
+    const state =
+      job.state === 'active'
+        ? ru
+          ? '⏳ в работе'
+          : '⏳ running'
+        : job.state === 'waiting'
+          ? `▫️ #${job.position ?? '?'}`
+          : job.state;
+    const r = job.data.request;
+    return `${job.id} · ${state} · ${r.durationSec} s · ${shorten(r.topic.replace(/\s+/g, ' '), 40)} · ${shorten(ownerKey(job.data.owner), 40)}`;
+  });
+  const out: string[] = [];
+  let length = 0;
+  for (const [i, line] of lines.entries()) {
+    const rest = lines.length - i - 1;
+    // Room for this line, and for the "and N more" line if others would follow it.
+    const tail = rest > 0 ? t.queueMore(rest).length + 1 : 0;
+    if (length + line.length + 1 + tail > maxChars) {
+      out.push(t.queueMore(lines.length - i));
+      break;
+    }
+    out.push(line);
+    length += line.length + 1;
+  }
+  return out.join('\n');
 }

@@ -60,6 +60,9 @@ export interface BotTexts {
   noActiveJob: string;
   /** How /tier names "this chat" in its answer. */
   thisChat: string;
+  queueEmpty: string;
+  /** The last line of a /queue too long for one message. */
+  queueMore(count: number): string;
 }
 
 /** 75 → "1:15". */
@@ -160,6 +163,8 @@ const en: BotTexts = {
   commands: { start: 'What this bot does', help: 'How to use it, with examples', video: 'Make a video: /video 30 <topic>' },
   noActiveJob: 'You have no video waiting or being made.',
   thisChat: 'this chat',
+  queueEmpty: 'The queue is empty.',
+  queueMore: (count) => `… and ${count} more`,
 };
 
 function badInputEn(error: ErrorLike): string {
@@ -265,6 +270,8 @@ const ru: BotTexts = {
   commands: { start: 'Что умеет бот', help: 'Как пользоваться, с примерами', video: 'Сделать видео: /video 30 <тема>' },
   noActiveJob: 'У вас нет видео в очереди или в работе.',
   thisChat: 'этого чата',
+  queueEmpty: 'Очередь пуста.',
+  queueMore: (count) => `… и ещё ${count}`,
 };
 
 function badInputRu(error: ErrorLike): string {

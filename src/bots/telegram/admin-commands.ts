@@ -6,6 +6,9 @@ import { botTexts, errorText } from '../shared/i18n.js';
 import type { TierScope } from '../../store/settings.js';
 import { isAdminCtx, localeOf, replyTo, type TelegramBotDeps } from './deps.js';
 
+/** Telegram refuses longer messages (400 "message is too long"). */
+const TELEGRAM_MAX_TEXT = 4096;
+
 export function adminCommands(deps: TelegramBotDeps): Composer<Context> {
   const composer = new Composer();
   const admins = composer.filter((ctx) => isAdminCtx(deps, ctx));
@@ -59,7 +62,7 @@ export function adminCommands(deps: TelegramBotDeps): Composer<Context> {
   });
 
   admins.command('queue', async (ctx) => {
-    await ctx.reply(formatQueue(await deps.queue.list(), localeOf(ctx)), replyTo(ctx));
+    await ctx.reply(formatQueue(await deps.queue.list(), localeOf(ctx), TELEGRAM_MAX_TEXT), replyTo(ctx));
   });
 
   admins.command('cancel', async (ctx) => {

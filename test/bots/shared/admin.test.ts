@@ -52,5 +52,13 @@ describe('admin helpers', () => {
       'j2 · ▫️ #1 · 30 s · A very long topic about the history of … · telegram:7',
     ]);
     expect(formatQueue([], 'ru')).toBe('Очередь пуста.');
+    // Over a chat's limit: the lines that fit, then the count of the rest, never more than the limit.
+    const many = Array.from({ length: 300 }, (_, i) => job(`j${i}`, 'waiting', i + 1));
+    const clipped = formatQueue(many, 'en', 2000);
+    expect(clipped.length).toBeLessThanOrEqual(2000);
+    const lines = clipped.split('\n');
+    expect(lines.at(-1)).toBe(`… and ${300 - (lines.length - 1)} more`);
+    expect(lines[0]).toBe(formatQueue(many, 'en').split('\n')[0]);
+    expect(formatQueue(many.slice(0, 3), 'en', 2000).split('\n')).toHaveLength(3);
   });
 });

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileSettingsStore } from '../../../src/store/file-settings-store.js';
 import type { FakeChat, FakeUser, StoredMessage } from '../../fakes/telegram-server.js';
 import { admin, alice, boris, carol, startHarness, type Harness } from './harness.js';
+import { jobData } from '../../queue/contract.js';
 
 let h: Harness;
 let dataDir: string;
@@ -168,6 +169,27 @@ describe('admin commands', () => {
       expect(await ask(chat, admin, '/cancel')).toBe('Usage: /cancel <job id> (see /queue).');
       expect(await ask(chat, admin, '/queue')).toBe('The queue is empty.');
     } finally {
+      h.render.release();
+    }
+  });
+  it('answers /queue with a full queue in one message: the lines that fit, then how many more', async () => {
+    h.render.hold();
+    const ids: string[] = [];
+    try {
+      // 49 waiting jobs with long topics: one line each would be far over Telegram's 4,096 characters.
+      for (let i = 0; i < 49; i++) {
+        const queued = await h.queue.enqueue(jobData(`filler-${i}`, `A long topic about the history of everything, part ${i}`), { idempotencyKey: `filler-${i}` });
+        ids.push(queued.id);
+      }
+      const chat = h.fake.privateChat(admin);
+      const text = await ask(chat, admin, '/queue');
+      expect(text.length).toBeLessThanOrEqual(4096);
+      const lines = text.split('\n');
+      const more = /^… and (\d+) more$/.exec(lines.at(-1) ?? '');
+      expect(more).not.toBeNull();
+      expect(lines.length - 1 + Number(more?.[1])).toBe((await h.queue.list()).length);
+    } finally {
+      for (const id of ids) await h.queue.cancel(id);
       h.render.release();
     }
   });
