@@ -29,6 +29,35 @@ Options:
 
 Exit codes: 0 done, 1 the render failed, 2 bad arguments or configuration.`,
   },
+  storyboard: {
+    summary: 'write the script only, as an editable JSON storyboard (only the script is paid)',
+    help: `Usage: reelforge storyboard <seconds> "<topic>" [options]
+
+Writes the script of a video as a JSON file to edit by hand: segments[].narration (what is spoken)
+and segments[].picture (what the picture shows). Only the script call is paid; stderr says what it
+cost and what rendering it will cost. Then: reelforge render FILE. ${DURATIONS}
+
+Options:
+  -o, --out FILE                       write the storyboard to FILE (default: stdout)
+  --tier, --lang, --aspect, --script, --bible   as for reelforge video
+  -h, --help                           this text`,
+  },
+  render: {
+    summary: 'render a storyboard file; an edited one re-makes only what changed',
+    help: `Usage: reelforge render FILE [options]
+
+Renders a storyboard (from reelforge storyboard, maybe edited) without a script call. Pictures,
+voices and encoded segments are cached by content, so rendering an edited file again makes only
+what the edit made stale: a changed narration one speech call, a changed picture (or a raised
+take) one image call; unchanged segments are not re-encoded.
+
+Options:
+  -o, --out MP4      write the video to MP4 (default: DATA_DIR/out)
+  --json             print the receipt as JSON on stdout
+  -h, --help         this text
+
+Exit codes: 0 done, 1 the render failed, 2 a bad file (every wrong field named) or configuration.`,
+  },
   bot: {
     summary: 'run the configured Telegram and Discord bots (and work jobs unless ROLE=bot)',
     help: `Usage: reelforge bot
@@ -58,7 +87,7 @@ const USAGE = `Usage: reelforge <command> [options]
 
 Commands:
 ${Object.entries(COMMANDS)
-  .map(([name, command]) => `  ${name.padEnd(8)} ${command.summary}`)
+  .map(([name, command]) => `  ${name.padEnd(10)} ${command.summary}`)
   .join('\n')}
 
 Options:
@@ -94,8 +123,45 @@ export interface VideoCommand {
   wantBible: boolean;
 }
 
+export interface RenderCommand {
+  help?: false;
+  /** The storyboard file. */
+  file: string;
+  out?: string;
+  json: boolean;
+}
+
+/** Parses `storyboard` arguments: those of `video`, where `--out` names the JSON file and `--json` has no use. */
+export async function parseStoryboardArgs(args: string[], readScript: (path: string) => Promise<string>): Promise<VideoCommand | { help: true }> {
+  if (args.includes('--json')) throw new ReelforgeError('bad_input', 'reelforge storyboard writes JSON already: give --out FILE, or none for stdout.');
+  return parseVideoArgs(args, readScript, 'storyboard');
+}
+
+/** Parses `render` arguments (`{ help: true }` for --help); throws ReelforgeError('bad_input') with a one-line reason. */
+export function parseRenderArgs(args: string[]): RenderCommand | { help: true } {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: { out: { type: 'string', short: 'o' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
+    });
+  } catch (error) {
+    throw new ReelforgeError('bad_input', `${(error as Error).message}. Run "reelforge render --help" for usage.`);
+  }
+  if (parsed.values.help) return { help: true };
+  const [file, ...extra] = parsed.positionals;
+  if (file === undefined) throw new ReelforgeError('bad_input', 'Give the storyboard file to render, e.g. reelforge render tea.json (make one with reelforge storyboard).');
+  if (extra.length > 0) throw new ReelforgeError('bad_input', `reelforge render takes one storyboard file, not ${parsed.positionals.length}.`);
+  return { file, ...(parsed.values.out !== undefined ? { out: parsed.values.out } : {}), json: parsed.values.json ?? false };
+}
+
 /** Parses `video` arguments (`{ help: true }` for --help); throws ReelforgeError('bad_input') with a one-line reason. */
-export async function parseVideoArgs(args: string[], readScript: (path: string) => Promise<string>): Promise<VideoCommand | { help: true }> {
+export async function parseVideoArgs(
+  args: string[],
+  readScript: (path: string) => Promise<string>,
+  name: 'video' | 'storyboard' = 'video',
+): Promise<VideoCommand | { help: true }> {
   let parsed;
   try {
     parsed = parseArgs({
@@ -113,12 +179,12 @@ export async function parseVideoArgs(args: string[], readScript: (path: string) 
       },
     });
   } catch (error) {
-    throw new ReelforgeError('bad_input', `${(error as Error).message}. Run "reelforge video --help" for usage.`);
+    throw new ReelforgeError('bad_input', `${(error as Error).message}. Run "reelforge ${name} --help" for usage.`);
   }
   if (parsed.values.help) return { help: true };
   const [duration, ...topicWords] = parsed.positionals;
   if (duration === undefined) {
-    throw new ReelforgeError('bad_input', `Give a duration and a topic, e.g. reelforge video 30 "The history of tea" (${MIN_DURATION_SEC}-${MAX_DURATION_SEC} s).`);
+    throw new ReelforgeError('bad_input', `Give a duration and a topic, e.g. reelforge ${name} 30 "The history of tea" (${MIN_DURATION_SEC}-${MAX_DURATION_SEC} s).`);
   }
   let script: string | undefined;
   if (parsed.values.script !== undefined) {
@@ -159,6 +225,25 @@ export async function main(argv: string[]): Promise<number> {
         }
         const { runVideoCommand } = await import('./main.js');
         return await runVideoCommand(video);
+      }
+      case 'storyboard': {
+        const { readFile } = await import('node:fs/promises');
+        const storyboard = await parseStoryboardArgs(rest, (path) => readFile(path, 'utf8'));
+        if (storyboard.help) {
+          print(COMMANDS.storyboard.help);
+          return 0;
+        }
+        const { runStoryboardCommand } = await import('./main.js');
+        return await runStoryboardCommand(storyboard);
+      }
+      case 'render': {
+        const render = parseRenderArgs(rest);
+        if (render.help) {
+          print(COMMANDS.render.help);
+          return 0;
+        }
+        const { runRenderCommand } = await import('./main.js');
+        return await runRenderCommand(render);
       }
       case 'bot':
       case 'worker': {

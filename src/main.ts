@@ -3,15 +3,16 @@
  * key or base URL is set, offline otherwise), and wires the pipeline, queue, jobs and bots.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { VideoCommand } from './cli.js';
+import type { RenderCommand, VideoCommand } from './cli.js';
 import { createProgressPrinter } from './cli-progress.js';
 import { loadConfig, loadDotEnv, type Config } from './config.js';
 import { ReelforgeError } from './core/errors.js';
 import type { ProgressEvent } from './core/progress.js';
-import type { VideoRequest } from './core/request.js';
+import { emptyUsage, type Receipt } from './core/receipt.js';
+import { aspectSize, type VideoRequest } from './core/request.js';
 import { createVideoJobProcessor, notifierRegistry, type RenderOutput } from './jobs/video-job.js';
 import { createDiscordBot } from './bots/discord/bot.js';
 import { DiscordNotifier } from './bots/discord/notifier.js';
@@ -24,7 +25,10 @@ import { withUsageRecording } from './store/record-usage.js';
 import type { SettingsStore } from './store/settings.js';
 import { createLogger, type Logger } from './log.js';
 import { Supervisor } from './supervisor.js';
+import type { Script } from './pipeline/model.js';
 import { runPipeline, type PipelineDeps } from './pipeline/run-pipeline.js';
+import { formatStoryboard, parseStoryboard, storyboardRequest, storyboardScript, writeStoryboard, type Storyboard } from './pipeline/storyboard.js';
+import { cachedSegments, fingerprintFolder } from './providers/cache/index.js';
 import { extractThumbnail, FfmpegAssembler } from './providers/ffmpeg/assembler.js';
 import { checkTools } from './providers/ffmpeg/run-ffmpeg.js';
 import { MusicLibrary } from './providers/music/library.js';
@@ -56,11 +60,27 @@ export interface RenderOptions {
   thumbnail?: boolean;
   /** The destination's upload limit in bytes. */
   maxBytes?: number;
+  /** A script already written (a storyboard): no script call; the caches make the rest incremental. */
+  script?: Script;
+  /** A voice over the configured one. */
+  voice?: string;
 }
+
+/** The encoder's code, folded into the encoded-segment cache's keys: another version of it misses. */
+const ENCODER_CODE = fileURLToPath(new URL('./providers/ffmpeg/', import.meta.url));
 
 /** `overrides` replaces ports (the soak bench's in-memory assembler); the service passes none. */
 export function createRuntime(config: Config, log: Logger = loggerFor(config), overrides: Partial<PipelineDeps> = {}): Runtime {
   const deps = createPipelineDeps(config, log, overrides);
+  // Segments are encoded once per distinct input: an edited storyboard re-encodes only what changed.
+  const encoderVariant = fingerprintFolder(ENCODER_CODE).catch(() => randomUUID());
+  const renderDeps: PipelineDeps = {
+    ...deps,
+    assembler: cachedSegments(deps.assembler, join(config.dataDir, 'cache', 'segments'), {
+      variant: encoderVariant,
+      onWarning: (message) => log.warn(message),
+    }),
+  };
   return {
     config,
     log,
@@ -82,8 +102,10 @@ export function createRuntime(config: Config, log: Logger = loggerFor(config), o
             ...(options.onProgress ? { onProgress: options.onProgress } : {}),
             ...(options.wantBible ? { wantBible: true } : {}),
             ...(options.maxBytes ? { maxBytes: options.maxBytes } : {}),
+            ...(options.script ? { script: options.script } : {}),
+            ...(options.voice ? { voice: options.voice } : {}),
           },
-          deps,
+          renderDeps,
         );
         let thumbnailPath: string | undefined;
         if (options.thumbnail) {
@@ -188,6 +210,77 @@ export async function runVideoCommand(command: VideoCommand): Promise<number> {
   const config = loadConfig();
   await preflight();
   const runtime = createRuntime(config, createLogger('warn', [config.openai?.apiKey]));
+  return renderWithProgress(runtime, command.request, { ...(command.out ? { outPath: command.out } : {}), wantBible: command.wantBible }, command.json);
+}
+
+/**
+ * `reelforge storyboard`: the script only (one LLM call, no picture or voice), as an editable JSON
+ * file, with what rendering it will cost.
+ */
+export async function runStoryboardCommand(command: VideoCommand): Promise<number> {
+  loadDotEnv();
+  const config = loadConfig();
+  const log = createLogger('warn', [config.openai?.apiKey]);
+  const deps = createPipelineDeps(config, log);
+  if (deps.writer.offline) process.stderr.write('No OPENAI_API_KEY or OPENAI_BASE_URL: the storyboard is an offline draft outline.\n');
+  const controller = new AbortController();
+  const onSignal = (): void => controller.abort(new ReelforgeError('cancelled', 'Cancelled (Ctrl-C).'));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const { storyboard, usage } = await writeStoryboard(deps.writer, command.request, {
+      wantBible: command.wantBible,
+      ...(deps.voice ? { voice: deps.voice } : {}),
+      signal: controller.signal,
+    });
+    const text = formatStoryboard(storyboard);
+    if (command.out) await writeFile(command.out, text);
+    else process.stdout.write(text);
+    const paid = deps.estimateCost?.({ llm: usage, imagesGenerated: 0, width: 0, height: 0, ttsCharacters: 0 }) ?? 0;
+    const estimate = estimateStoryboardCost(storyboard, deps);
+    process.stderr.write(
+      `${command.out ? `Wrote ${command.out}: ` : ''}"${storyboard.title}", ${storyboard.segments.length} scenes; ` +
+        `${usage.totalTokens} LLM tokens (~$${paid.toFixed(4)}). Rendering it: ~$${estimate.toFixed(4)}. ` +
+        `Edit segments[].narration and segments[].picture, then: reelforge render ${command.out ?? 'FILE'}\n`,
+    );
+    return 0;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+/** What rendering a storyboard from nothing costs: a picture per scene and every line spoken. */
+export function estimateStoryboardCost(storyboard: Storyboard, deps: Pick<PipelineDeps, 'estimateCost'>): number {
+  const request = storyboardRequest(storyboard);
+  const { width, height } = aspectSize(request.aspect);
+  const ttsCharacters = storyboard.segments.reduce((sum, s) => sum + s.narration.length, 0);
+  return deps.estimateCost?.({ llm: emptyUsage(), imagesGenerated: storyboard.segments.length, width, height, ttsCharacters }) ?? 0;
+}
+
+/** `reelforge render FILE`: a storyboard to a video; what an earlier render of it made comes from the caches. */
+export async function runRenderCommand(command: RenderCommand): Promise<number> {
+  let text: string;
+  try {
+    text = await readFile(command.file, 'utf8');
+  } catch {
+    throw new ReelforgeError('bad_input', `Cannot read the storyboard file "${command.file}".`);
+  }
+  const storyboard = parseStoryboard(text, `The storyboard "${command.file}"`);
+  loadDotEnv();
+  const config = loadConfig();
+  await preflight();
+  const runtime = createRuntime(config, createLogger('warn', [config.openai?.apiKey]));
+  return renderWithProgress(
+    runtime,
+    storyboardRequest(storyboard),
+    { ...(command.out ? { outPath: command.out } : {}), script: storyboardScript(storyboard), ...(storyboard.voice ? { voice: storyboard.voice } : {}) },
+    command.json,
+  );
+}
+
+/** Renders with the progress bar on stderr; the receipt (`--json`) or the file's path on stdout. */
+async function renderWithProgress(runtime: Runtime, request: VideoRequest, options: Omit<RenderOptions, 'signal' | 'onProgress'>, json: boolean): Promise<number> {
   const printer = createProgressPrinter();
   // Nothing is uploaded from the command line: the bar ends at 100 % when the file is written.
   printer.onEvent({ type: 'stage', stage: 'upload', status: 'skipped' });
@@ -196,20 +289,15 @@ export async function runVideoCommand(command: VideoCommand): Promise<number> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const output = await runtime.render(command.request, {
-      signal: controller.signal,
-      onProgress: (event) => printer.onEvent(event),
-      ...(command.out ? { outPath: command.out } : {}),
-      wantBible: command.wantBible,
-    });
+    const output = await runtime.render(request, { ...options, signal: controller.signal, onProgress: (event) => printer.onEvent(event) });
     printer.finish();
-    if (command.json) {
+    if (json) {
       process.stdout.write(`${JSON.stringify(output.receipt, null, 2)}\n`);
     } else {
       const r = output.receipt;
       process.stderr.write(
         `Done in ${((r.timingsMs.total ?? 0) / 1000).toFixed(1)} s: ${r.durationSec} s, ${r.width}x${r.height}, ${r.segments} segments, ` +
-          `${r.llm.totalTokens} LLM tokens, ~$${r.costUsd.toFixed(4)}${r.offline ? ' (offline draft)' : ''}\n`,
+          `${r.llm.totalTokens} LLM tokens, ~$${r.costUsd.toFixed(4)}${r.offline ? ' (offline draft)' : ''}${madeNow(r)}\n`,
       );
       process.stdout.write(`${output.path}\n`);
     }
@@ -219,6 +307,13 @@ export async function runVideoCommand(command: VideoCommand): Promise<number> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/** ", made now: 1 picture, 0 voices, 1 of 12 segments encoded" when part of the video came from the caches. */
+function madeNow(r: Receipt): string {
+  const encodes = r.encodes;
+  if (!encodes || encodes.reused === 0) return '';
+  return `; made now: ${r.images.generated} pictures, ${r.voices?.generated ?? 0} voices, ${encodes.made} of ${r.segments} segments encoded`;
 }
 
 /**

@@ -23,6 +23,10 @@ export interface Receipt {
   lang: string;
   llm: LlmUsage;
   images: { generated: number; reused: number };
+  /** Narration clips spoken now (paid) and taken from the speech cache (absent in older receipts). */
+  voices?: { generated: number; reused: number };
+  /** Segments encoded now and taken from the encoded-segment cache (absent in older receipts). */
+  encodes?: { made: number; reused: number };
   ttsCharacters: number;
   costUsd: number;
   timingsMs: Record<string, number>;

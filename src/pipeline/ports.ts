@@ -159,6 +159,8 @@ export interface RenderedSegment {
   index: number;
   path: string;
   durationSec: number;
+  /** Taken from the encoded-segment cache: nothing was encoded. */
+  cached?: boolean;
 }
 
 export interface VoiceClip {

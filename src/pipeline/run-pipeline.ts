@@ -16,7 +16,7 @@ import { addUsage, emptyUsage, type LlmUsage, type Receipt } from '../core/recei
 import { aspectSize, type VideoRequest } from '../core/request.js';
 import { TIER_PROFILES, tierForDuration, type TierProfile } from '../core/tiers.js';
 import { buildCues, estimateMarks } from './captions.js';
-import type { ScriptMeta, Segment } from './model.js';
+import type { Script, ScriptMeta, Segment } from './model.js';
 import type {
   ImageProvider,
   MixedAudio,
@@ -31,6 +31,7 @@ import type {
   VoiceClip,
 } from './ports.js';
 import { splitNarration, targetSegmentCount } from './segmenting.js';
+import { scriptAsWriter } from './storyboard.js';
 import { motionFor, segmentTiming, type SegmentTiming } from './timeline.js';
 
 export interface RunUsage {
@@ -73,6 +74,13 @@ export interface PipelineRun {
   wantBible?: boolean;
   /** The destination's upload limit: the video bitrate is capped so the first encode fits it. */
   maxBytes?: number;
+  /**
+   * A script already written (a storyboard someone approved or edited): rendered as it is, without
+   * the script writer or the local checks; the caches make what did not change free.
+   */
+  script?: Script;
+  /** The voice for this run, over the provider's configured one. */
+  voice?: string;
 }
 
 /** Audio bitrate of the final mix (the assembler's AAC at 160 kbit/s) and the container's share. */
@@ -114,8 +122,10 @@ export async function runPipeline(run: PipelineRun, deps: PipelineDeps): Promise
   const profile = TIER_PROFILES[tier];
   const { width, height } = aspectSize(request.aspect);
   const fps = profile.fps;
-  const offline = deps.writer.offline || deps.images.offline || deps.speech.offline;
-  const review = deps.reviewFor?.(profile);
+  const given = run.script;
+  const offline = (given ? given.draft : deps.writer.offline) || deps.images.offline || deps.speech.offline;
+  const review = given ? undefined : deps.reviewFor?.(profile);
+  const voiceName = run.voice ?? deps.voice;
 
   // One controller for the whole run: the caller's cancel, or the first failure, stops every task.
   const controller = new AbortController();
@@ -155,11 +165,13 @@ export async function runPipeline(run: PipelineRun, deps: PipelineDeps): Promise
   const speechQueue = new PQueue({ concurrency: deps.concurrency.speech });
   const work: SegmentWork[] = [];
   const counts = { images: 0, voice: 0, render: 0 };
-  let total = request.script ? 0 : targetSegmentCount(request.durationSec);
+  let total = given ? given.segments.length : request.script ? 0 : targetSegmentCount(request.durationSec);
   let llm = emptyUsage();
   let imagesGenerated = 0;
   let imagesReused = 0;
   let ttsCharacters = 0;
+  const voices = { generated: 0, reused: 0 };
+  const encodes = { made: 0, reused: 0 };
   let meta: ScriptMeta | undefined;
   let music: Promise<MusicBed> | undefined;
   let audio: Promise<MixedAudio> | undefined;
@@ -227,10 +239,11 @@ export async function runPipeline(run: PipelineRun, deps: PipelineDeps): Promise
         mark('voice');
         const lang = meta?.lang ?? request.lang;
         const result = await deps.speech.synthesize(
-          { text: segment.narration, lang, ...(deps.voice ? { voice: deps.voice } : {}) },
+          { text: segment.narration, lang, ...(voiceName ? { voice: voiceName } : {}) },
           signal,
         );
         if (!result.cached) ttsCharacters += segment.narration.length;
+        voices[result.cached ? 'reused' : 'generated'] += 1;
         const path = join(run.workDir, `voice-${pad(segment.index)}.${result.ext}`);
         await writeFile(path, result.data);
         const durationSec = result.durationSec ?? (await deps.assembler.probeDurationSec(path, signal));
@@ -286,6 +299,7 @@ export async function runPipeline(run: PipelineRun, deps: PipelineDeps): Promise
         signal,
       );
       mark('render');
+      encodes[out.cached ? 'reused' : 'made'] += 1;
       count('render');
       return out;
     });
@@ -310,7 +324,9 @@ export async function runPipeline(run: PipelineRun, deps: PipelineDeps): Promise
       throw new ReelforgeError('bad_input', 'The script has no sentences to narrate.', { params: { reason: 'script_empty' } });
     }
 
-    const stream = deps.writer.write(
+    // A given script is streamed as written; otherwise the writer writes it.
+    const writer = given ? scriptAsWriter(given) : deps.writer;
+    const stream = writer.write(
       {
         topic: request.topic,
         durationSec: request.durationSec,
@@ -411,6 +427,8 @@ export async function runPipeline(run: PipelineRun, deps: PipelineDeps): Promise
       lang: meta.lang,
       llm,
       images: { generated: imagesGenerated, reused: imagesReused },
+      voices,
+      encodes,
       ttsCharacters,
       costUsd: deps.estimateCost ? round4(deps.estimateCost(usage)) : 0,
       timingsMs: timings,

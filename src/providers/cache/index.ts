@@ -1,3 +1,4 @@
 export { ContentStore, canonicalJson, contentKey } from './content-store.js';
 export { cachedImages, cachedSpeech, type CacheOptions } from './media-cache.js';
 export { fileLlmCache, memoryLlmCache, type CachedLlmResponse, type LlmResponseCache } from './llm-cache.js';
+export { cachedSegments, fingerprintFolder, segmentKey, type SegmentCacheOptions } from './segment-cache.js';
