@@ -3,7 +3,7 @@
  * figures as one JSON object on stdout (tables go to stderr); `--only render,critical` picks some;
  * `--quick` shrinks the sizes for a CI-like run (the README reports the full run).
  *
- *   npm run bench [-- --quick] [-- --json] [-- --only render,critical,bot,throughput,tokens,queue]
+ *   npm run bench [-- --quick] [-- --json] [-- --only render,critical,bot,throughput,tokens,queue,reroll]
  *
  * The fault soak runs only when named (it takes minutes and is not for CI):
  *   npm run bench -- --only soak [--jobs 220] [--fault-rate 0.12] [--seed soak] [--minutes 6]
@@ -13,12 +13,13 @@ import { benchBotLatency, printBotLatency } from './bot-latency.js';
 import { benchCriticalPath, printCriticalPath } from './critical-path.js';
 import { benchQueue } from './queue.js';
 import { benchRender, printRender } from './render.js';
+import { benchReroll, printReroll } from './reroll.js';
 import { benchSoak, printSoak, type SoakOptions } from './soak.js';
 import { printTable, round } from './table.js';
 import { benchThroughput, printThroughput } from './throughput.js';
 import { benchTokens } from './tokens.js';
 
-const NAMES = ['render', 'critical', 'bot', 'throughput', 'tokens', 'queue'] as const;
+const NAMES = ['render', 'critical', 'bot', 'throughput', 'tokens', 'queue', 'reroll'] as const;
 /** Benchmarks that run only when named with --only. */
 const ON_REQUEST = ['soak'] as const;
 type Name = (typeof NAMES)[number] | (typeof ON_REQUEST)[number];
@@ -127,6 +128,12 @@ async function main(): Promise<void> {
         } finally {
           console.log = log;
         }
+        break;
+      }
+      case 'reroll': {
+        const result = await benchReroll(args.quick ? { durationSec: 20 } : {});
+        printReroll(result, write);
+        figures.reroll = result;
         break;
       }
       case 'queue': {

@@ -31,6 +31,8 @@ export interface Segment {
   keywords?: string;
   /** When set, this segment reuses the picture of an earlier, near-identical segment. */
   reuseImageOf?: number;
+  /** Which take of the picture: another number asks for another picture of the same prompt (a re-roll). */
+  take?: number;
 }
 
 export interface ScriptMeta {

@@ -57,6 +57,8 @@ export interface ImageRequest {
   mood: Mood;
   /** Short title for offline art. */
   keywords: string;
+  /** Which take of this picture (a re-roll): another number is another picture, also in the caches. */
+  take?: number;
 }
 
 export interface ImageResult {

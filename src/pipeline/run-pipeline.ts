@@ -218,6 +218,7 @@ export async function runPipeline(run: PipelineRun, deps: PipelineDeps): Promise
               total: Math.max(total, segment.index + 1),
               mood: currentMeta.mood,
               keywords: segment.keywords ?? segment.narration.split(/\s+/).slice(0, 3).join(' '),
+              ...(segment.take ? { take: segment.take } : {}),
             },
             signal,
           );

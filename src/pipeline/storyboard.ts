@@ -34,6 +34,8 @@ const segmentSchema = z
     /** People the picture shows, by name (kept from the script; optional when editing). */
     people: z.array(z.string()).default([]),
     keywords: z.string().optional(),
+    /** Raise it for another picture of the same description (a re-roll). */
+    take: z.number({ error: 'take must be a number' }).int({ error: 'take must be a whole number' }).min(0).max(1000).optional(),
   })
   .strict();
 
@@ -123,7 +125,14 @@ export function storyboardScript(storyboard: Storyboard): Script {
     ...(storyboard.bible ? { bible: storyboard.bible } : {}),
     ...(storyboard.context ? { context: storyboard.context } : {}),
     segments: storyboard.segments.map(
-      (s, index): Segment => ({ index, narration: s.narration, imagePrompt: s.picture, people: s.people, ...(s.keywords !== undefined ? { keywords: s.keywords } : {}) }),
+      (s, index): Segment => ({
+        index,
+        narration: s.narration,
+        imagePrompt: s.picture,
+        people: s.people,
+        ...(s.keywords !== undefined ? { keywords: s.keywords } : {}),
+        ...(s.take ? { take: s.take } : {}),
+      }),
     ),
   };
 }
@@ -143,7 +152,13 @@ export function scriptStoryboard(script: Script, request: VideoRequest, voice?: 
     ...(script.context ? { context: { ...script.context } } : {}),
     ...(voice ? { voice } : {}),
     draft: script.draft,
-    segments: script.segments.map((s) => ({ narration: s.narration, picture: s.imagePrompt, people: s.people, ...(s.keywords !== undefined ? { keywords: s.keywords } : {}) })),
+    segments: script.segments.map((s) => ({
+      narration: s.narration,
+      picture: s.imagePrompt,
+      people: s.people,
+      ...(s.keywords !== undefined ? { keywords: s.keywords } : {}),
+      ...(s.take ? { take: s.take } : {}),
+    })),
   };
 }
 

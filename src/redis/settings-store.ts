@@ -100,6 +100,18 @@ export class RedisSettingsStore implements SettingsStore {
     };
   }
 
+  async putExpiring(key: string, value: string, ttlMs: number): Promise<void> {
+    await this.call(() => this.redis.set(this.key(`expiring:${key}`), value, 'PX', Math.max(1, Math.round(ttlMs))));
+  }
+
+  async getExpiring(key: string): Promise<string | undefined> {
+    return (await this.call(() => this.redis.get(this.key(`expiring:${key}`)))) ?? undefined;
+  }
+
+  async deleteExpiring(key: string): Promise<boolean> {
+    return (await this.call(() => this.redis.del(this.key(`expiring:${key}`)))) > 0;
+  }
+
   async close(): Promise<void> {
     if (this.ownsClient) await this.redis.quit();
   }

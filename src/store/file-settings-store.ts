@@ -60,6 +60,7 @@ async function loadState(path: string): Promise<SettingsState> {
       usernames: parsed.usernames ?? empty.usernames,
       usage: { ...empty.usage, ...parsed.usage },
       users: parsed.users ?? empty.users,
+      expiring: parsed.expiring ?? empty.expiring,
     };
   } catch (error) {
     throw new ReelforgeError('config', `The settings file ${path} is not valid JSON; fix or remove it.`, { cause: error });

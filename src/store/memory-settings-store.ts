@@ -20,11 +20,13 @@ export interface SettingsState {
   usernames: Record<string, string>;
   usage: Omit<UsageStats, 'users'>;
   users: string[];
+  /** Short-lived documents and when they expire (ms since the epoch). */
+  expiring: Record<string, { value: string; expiresAt: number }>;
 }
 
 export function emptySettingsState(): SettingsState {
   const { users: _users, ...usage } = emptyUsageStats();
-  return { version: 1, tiers: {}, usernames: {}, usage, users: [] };
+  return { version: 1, tiers: {}, usernames: {}, usage, users: [], expiring: {} };
 }
 
 export class MemorySettingsStore implements SettingsStore {
@@ -79,6 +81,27 @@ export class MemorySettingsStore implements SettingsStore {
 
   stats(): Promise<UsageStats> {
     return Promise.resolve({ ...this.state.usage, users: this.users.size });
+  }
+
+  async putExpiring(key: string, value: string, ttlMs: number): Promise<void> {
+    const now = Date.now();
+    // Expired entries go whenever something is written, so the state never grows without bound.
+    for (const [k, entry] of Object.entries(this.state.expiring)) if (entry.expiresAt <= now) delete this.state.expiring[k];
+    this.state.expiring[key] = { value, expiresAt: now + Math.max(1, ttlMs) };
+    await this.changed();
+  }
+
+  getExpiring(key: string): Promise<string | undefined> {
+    const entry = this.state.expiring[key];
+    return Promise.resolve(entry && entry.expiresAt > Date.now() ? entry.value : undefined);
+  }
+
+  async deleteExpiring(key: string): Promise<boolean> {
+    const entry = this.state.expiring[key];
+    if (!entry) return false;
+    delete this.state.expiring[key];
+    await this.changed();
+    return entry.expiresAt > Date.now();
   }
 
   close(): Promise<void> {

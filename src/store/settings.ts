@@ -2,6 +2,8 @@
  * The settings store: admin tier overrides (per user, per chat), usernames the bots have seen (so an
  * admin can write `/tier @bob quality`), and usage counters for /stats. Implementations: memory,
  * a JSON file under DATA_DIR, and Redis (src/redis/settings-store.ts); all pass test/store/contract.ts.
+ * It also keeps short-lived documents with an expiry (a storyboard waiting for approval, the
+ * storyboard of a delivered video), where every bot and worker process can reach them.
  */
 import type { Platform } from '../core/chat-target.js';
 import type { Tier } from '../core/tiers.js';
@@ -52,6 +54,12 @@ export interface SettingsStore {
   findUser(platform: Platform, username: string): Promise<string | undefined>;
   record(usage: UsageRecord): Promise<void>;
   stats(): Promise<UsageStats>;
+  /** Keeps `value` under `key` for `ttlMs`, replacing what was there (and its expiry). */
+  putExpiring(key: string, value: string, ttlMs: number): Promise<void>;
+  /** The value, or undefined once it expired or was deleted. */
+  getExpiring(key: string): Promise<string | undefined>;
+  /** Removes it; true when it was there (so of two deleters, one wins). */
+  deleteExpiring(key: string): Promise<boolean>;
   close(): Promise<void>;
 }
 

@@ -96,6 +96,12 @@ describe('reelforge storyboard, then render, edit and render again', () => {
     const imageRequest = fake.requests.filter((r) => r.path === '/v1/images/generations').at(-1)!;
     expect(JSON.stringify(imageRequest.body)).toContain('Ottoman cannons firing');
 
+    // A re-roll: another take of the same description is another picture, one image call.
+    await edit(file, (s) => (s.segments[0]!.take = 1));
+    const reroll = await render(file);
+    expect(reroll.paid).toEqual({ chat: 0, images: 1, speech: 0 });
+    expect(reroll.receipt).toMatchObject({ encodes: { made: 1, reused: scenes - 1 } });
+
     // Another voice: every line spoken again, pictures and segment clips reused (captions do not depend on the voice's name).
     await edit(file, (s) => (s.voice = 'nova'));
     const voice = await render(file);

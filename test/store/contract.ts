@@ -84,8 +84,43 @@ export function runSettingsStoreContract(name: string, harness: SettingsStoreHar
       expect(await store.stats()).toMatchObject({ jobs: 25, completed: 25, tokens: 250, users: 5 });
     });
 
+    it('keeps an expiring document until its time is up, then forgets it', async () => {
+      const store = await open();
+      await store.putExpiring('storyboard:a', '{"title":"Tea"}', 60_000);
+      await store.putExpiring('storyboard:b', 'short', 150);
+      expect(await store.getExpiring('storyboard:a')).toBe('{"title":"Tea"}');
+      expect(await store.getExpiring('storyboard:b')).toBe('short');
+      expect(await store.getExpiring('storyboard:c')).toBeUndefined();
+      // Polled, not slept: it must be gone within a few seconds of its expiry.
+      const deadline = Date.now() + 5_000;
+      while ((await store.getExpiring('storyboard:b')) !== undefined) {
+        if (Date.now() > deadline) throw new Error('the expiring document outlived its time');
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      expect(await store.getExpiring('storyboard:a')).toBe('{"title":"Tea"}');
+      expect(await store.deleteExpiring('storyboard:b')).toBe(false);
+    });
+
+    it('replaces an expiring document and its expiry; of two deletes, one wins', async () => {
+      const store = await open();
+      await store.putExpiring('k', 'first', 150);
+      await store.putExpiring('k', 'second', 60_000);
+      expect(await store.getExpiring('k')).toBe('second');
+      const deletes = await Promise.all([store.deleteExpiring('k'), store.deleteExpiring('k')]);
+      expect(deletes.filter(Boolean)).toHaveLength(1);
+      expect(await store.getExpiring('k')).toBeUndefined();
+    });
+
     if (harness.reopen) {
       const reopen = harness.reopen;
+      it('keeps expiring documents in a second instance', async () => {
+        const first = await open();
+        await first.putExpiring('storyboard:x', 'kept', 60_000);
+        const second = await reopen(first);
+        opened.push(second);
+        expect(await second.getExpiring('storyboard:x')).toBe('kept');
+      });
+
       it('keeps overrides, usernames and counters in a second instance', async () => {
         const first = await open();
         await first.setTier({ kind: 'user', platform: 'telegram', userId: '7' }, 'quality');

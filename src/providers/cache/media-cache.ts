@@ -60,6 +60,8 @@ export function cachedImages(provider: ImageProvider, dir: string, options: Cach
         width: request.width,
         height: request.height,
         variant: options.variant ?? '',
+        // A re-roll's take; the first take keeps the key it always had.
+        ...(request.take ? { take: request.take } : {}),
       });
       return once(key, signal, async () => {
         const hit = await store.get<ImageMeta>(key);

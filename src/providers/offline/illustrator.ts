@@ -91,7 +91,7 @@ export class OfflineIllustrator implements ImageProvider {
 function drawIllustration(ctx: SKRSContext2D, w: number, h: number, request: ImageRequest, label: string): void {
   const total = Math.max(1, request.total);
   const index = Math.max(0, request.index);
-  const r = seededRandom(`${request.prompt}|${request.index}|${request.total}|${request.mood}`);
+  const r = seededRandom(`${request.prompt}|${request.index}|${request.total}|${request.mood}${request.take ? `|${request.take}` : ''}`);
   const look = LOOKS[request.mood];
   // The hue walks across the mood's range over the video, so neighbours never share a palette.
   const [from, to] = look.hue;
