@@ -99,6 +99,8 @@ const VOICES = new Set(['alloy', 'ash', 'ballad', 'coral', 'echo', 'fable', 'ony
 
 export class FakeOpenAiServer {
   readonly requests: LoggedRequest[] = [];
+  /** How many pictures each prompt got so far: a repeated prompt gets a different one. */
+  private readonly picturesDrawn = new Map<string, number>();
   jsonSchema: boolean;
   latency: FakeLatency;
   quirks: 'auto' | 'none' | 'all';
@@ -145,6 +147,7 @@ export class FakeOpenAiServer {
   reset(): void {
     this.clearFaults();
     this.requests.length = 0;
+    this.picturesDrawn.clear();
     this.jsonSchema = this.options.jsonSchema ?? true;
     this.latency = { ...this.options.latency };
     this.quirks = this.options.quirks ?? 'auto';
@@ -423,10 +426,13 @@ export class FakeOpenAiServer {
     const [w, h] = (size === 'auto' ? '1024x1536' : size).split('x').map(Number) as [number, number];
     const format = gptImage && typeof body.output_format === 'string' ? body.output_format : 'png';
     await delay((this.latency.imageSec ?? 0) * 1000);
+    // Like a real image model, the same prompt asked again gives another picture (a re-roll).
+    const take = this.picturesDrawn.get(prompt) ?? 0;
+    this.picturesDrawn.set(prompt, take + 1);
     const picture =
       fault?.kind === 'garbage_image'
         ? garbageBytes(prompt)
-        : drawPicture(prompt, w, h, this.options.imageScale ?? 1, format === 'jpeg' ? 'jpeg' : format === 'webp' ? 'webp' : 'png');
+        : drawPicture(take === 0 ? prompt : `${prompt}#${take}`, prompt, w, h, this.options.imageScale ?? 1, format === 'jpeg' ? 'jpeg' : format === 'webp' ? 'webp' : 'png');
     const created = Math.floor(Date.now() / 1000);
     if (fault?.kind === 'invalid_json' || fault?.kind === 'hang_mid_body') {
       const text = JSON.stringify({ created, data: [{ b64_json: picture.toString('base64') }] });
@@ -715,12 +721,12 @@ function splitForStream(text: string): string[] {
 
 // ---------------------------------------------------------------- media
 
-function drawPicture(prompt: string, width: number, height: number, scale: number, format: 'png' | 'jpeg' | 'webp'): Buffer {
+function drawPicture(seed: string, prompt: string, width: number, height: number, scale: number, format: 'png' | 'jpeg' | 'webp'): Buffer {
   const w = Math.max(16, Math.round(width * scale));
   const h = Math.max(16, Math.round(height * scale));
   const canvas = createCanvas(w, h);
   const ctx = canvas.getContext('2d');
-  const random = seeded(prompt);
+  const random = seeded(seed);
   const hue = Math.floor(random() * 360);
   const gradient = ctx.createLinearGradient(0, 0, w, h);
   gradient.addColorStop(0, `hsl(${hue}, 55%, 35%)`);
