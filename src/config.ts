@@ -181,3 +181,22 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     limits: { maxWaiting: e.MAX_WAITING_JOBS, userActive: e.USER_MAX_ACTIVE, userWaiting: e.USER_MAX_WAITING },
   };
 }
+
+/**
+ * Names a child process (ffmpeg, ffprobe, espeak-ng, sh) may inherit: where programs and home
+ * are, the locale, the temp folder, the time zone and how fontconfig and espeak-ng find their data.
+ * Everything else (API keys, bot tokens, REDIS_URL) stays in this process.
+ */
+const CHILD_ENV_NAMES = new Set(['PATH', 'HOME', 'LANG', 'LANGUAGE', 'TMPDIR', 'TZ', 'FONTCONFIG_FILE', 'FONTCONFIG_PATH', 'ESPEAK_DATA_PATH']);
+
+/**
+ * The one place that builds a child process's environment: the allow-listed part of this
+ * process's environment (and `LC_*`), plus `extra` (the tunables a program needs).
+ */
+export function childProcessEnv(extra: Readonly<Record<string, string>> = {}, env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (value !== undefined && (CHILD_ENV_NAMES.has(name) || name.startsWith('LC_'))) out[name] = value;
+  }
+  return { ...out, ...extra };
+}

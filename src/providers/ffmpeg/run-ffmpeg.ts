@@ -4,6 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { Writable } from 'node:stream';
+import { childProcessEnv } from '../../config.js';
 import { ReelforgeError } from '../../core/errors.js';
 
 export const INSTALL_HINT =
@@ -26,7 +27,7 @@ export interface RunToolOptions {
    */
   stdin?: (input: Writable) => Promise<void>;
   cwd?: string;
-  /** Variables added to the environment the process inherits. */
+  /** Variables added to the minimal environment the process gets (see `childProcessEnv`). */
   extraEnv?: Readonly<Record<string, string>>;
   /** Time between SIGTERM and SIGKILL after an abort. */
   killGraceMs?: number;
@@ -82,8 +83,8 @@ export function runTool(binary: string, args: readonly string[], options: RunToo
   if (signal?.aborted) return Promise.reject(cancelledError(signal));
 
   return new Promise<RunToolResult>((resolve, reject) => {
-    // The child inherits this process's environment (not configuration: nothing here reads it).
-    const env = options.extraEnv ? { ...process.env, ...options.extraEnv } : undefined;
+    // A minimal environment: programs that parse untrusted media never see a secret of ours.
+    const env = childProcessEnv(options.extraEnv);
     const child = spawn(binary, args, { cwd: options.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
     const stdoutChunks: Buffer[] = [];
     const stderrTail: string[] = [];

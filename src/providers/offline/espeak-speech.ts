@@ -4,6 +4,7 @@
  * call of its own (measured: 12 sentences in ~0.5 s) and the joined clip gives exact sentence marks.
  */
 import { spawn } from 'node:child_process';
+import { childProcessEnv } from '../../config.js';
 import { ReelforgeError, isAbortError, throwIfCancelled } from '../../core/errors.js';
 import { splitSentences } from '../../pipeline/segmenting.js';
 import type { SpeechMark, SpeechProvider, SpeechRequest, SpeechResult } from '../../pipeline/ports.js';
@@ -136,7 +137,7 @@ async function mapBounded<T, R>(
 function runEspeak(binary: string, args: string[], text: string, signal: AbortSignal): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     // No shell, and the text goes through stdin, so nothing in it can become an option.
-    const child = spawn(binary, args, { stdio: ['pipe', 'pipe', 'pipe'], signal, killSignal: 'SIGKILL' });
+    const child = spawn(binary, args, { env: childProcessEnv(), stdio: ['pipe', 'pipe', 'pipe'], signal, killSignal: 'SIGKILL' });
     const chunks: Buffer[] = [];
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
