@@ -341,7 +341,7 @@ export async function runService(kind: 'bot' | 'worker'): Promise<number> {
     limits: config.limits,
     concurrency: config.concurrency.generation,
     attempts: MAX_ATTEMPTS,
-    log: (line) => log.info(line),
+    log: (line) => log.warn(line),
   });
   const settings: SettingsStore = config.redisUrl
     ? new RedisSettingsStore({ redis: config.redisUrl })

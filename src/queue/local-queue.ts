@@ -1,7 +1,10 @@
 /**
  * The single-machine queue, used when REDIS_URL is not set. p-queue runs jobs with bounded
- * concurrency; every state change is appended to a journal (fsynced before the caller hears of it),
- * so after a crash or restart each unfinished job (waiting or running) runs again, in its place.
+ * concurrency. Every state change is a journal record, and one reducer (`apply`) turns records into
+ * state, for live changes and for the replay on open alike: a change is written (fsynced) first and
+ * applied only then, so memory never runs ahead of the disk. After a crash or restart each unfinished
+ * job (waiting or running) runs again, in its place. Admission, places and listeners follow the
+ * shared policy (policy.ts).
  */
 import PQueue from 'p-queue';
 import { ownerKey } from '../core/chat-target.js';
@@ -11,7 +14,7 @@ import { averageMs, DURATION_SAMPLES, estimateEtas } from './eta.js';
 import { byRank, promotions } from './fairness.js';
 import { jobIdFor } from './job-id.js';
 import { Journal, journalPath } from './journal.js';
-import { checkUserLimit, DEFAULT_LIMITS, queueFullError, type QueueLimits } from './limits.js';
+import { admit, placesToAnnounce, QueueListeners, queueSettings, type QueuePolicyOptions, type QueueSettings } from './policy.js';
 import type {
   Enqueued,
   EnqueueOptions,
@@ -25,17 +28,11 @@ import type {
   VideoJobData,
 } from './types.js';
 
-export interface LocalQueueOptions extends Partial<QueueLimits> {
+export interface LocalQueueOptions extends QueuePolicyOptions {
   /** Directory of the journal, e.g. `${DATA_DIR}/queue`. */
   dir: string;
-  /** Jobs run at once in this process. Default 1. */
-  concurrency?: number;
-  /** Tries per job for retryable errors. Default 3. */
-  attempts?: number;
-  /** First retry delay; doubles each time. Default 2000 ms. */
-  backoffMs?: number;
-  /** Assumed job duration before any job has finished. Default 60 s. */
-  defaultJobSec?: number;
+  /** How long to wait before writing again after the journal refused a write (a full disk). Default 1000 ms, doubling to 30 s. */
+  journalRetryMs?: number;
   /** Crashes mid-job a job survives before it is failed (a job that kills its process each time). Default 2. */
   maxInterruptions?: number;
   /** Finished jobs remembered for `get` and idempotency. Default 1000. */
@@ -88,7 +85,9 @@ interface Running {
 export class LocalJobQueue implements JobQueue {
   private readonly jobs = new Map<string, LocalJob>();
   private readonly running = new Map<string, Running>();
-  private readonly listeners = new Set<(event: QueueEvent) => void>();
+  /** Enqueues whose record is being written: counted by admission, joined by a duplicate. */
+  private readonly enqueuing = new Map<string, { owner: string; done: Promise<void> }>();
+  private readonly listeners: QueueListeners;
   /** Jobs the replay gave up on (they kept killing the process): told to every subscriber, once each. */
   private readonly replayFailures: Array<{ jobId: string; error: ErrorJson }> = [];
   /** The last place told to each waiting job, so only changes are announced. */
@@ -98,29 +97,23 @@ export class LocalJobQueue implements JobQueue {
   private processor: JobProcessor | undefined;
   private closing = false;
   private wakeTimer: NodeJS.Timeout | undefined;
+  /** Not before this time does `pump` try to start a job again: the journal refused the last start. */
+  private journalBackoffUntil = 0;
+  private journalFailures = 0;
   private readonly pq: PQueue;
-  private readonly limits: QueueLimits;
-  private readonly concurrency: number;
-  private readonly attempts: number;
-  private readonly backoffMs: number;
-  private readonly defaultJobMs: number;
+  private readonly settings: QueueSettings;
   private readonly keepFinished: number;
+  private readonly journalRetryMs: number;
 
   private constructor(
     private readonly journal: Journal<JournalRecord>,
     options: LocalQueueOptions,
   ) {
-    this.concurrency = Math.max(1, options.concurrency ?? 1);
-    this.limits = {
-      maxWaiting: options.maxWaiting ?? DEFAULT_LIMITS.maxWaiting,
-      userActive: options.userActive ?? DEFAULT_LIMITS.userActive,
-      userWaiting: options.userWaiting ?? DEFAULT_LIMITS.userWaiting,
-    };
-    this.attempts = Math.max(1, options.attempts ?? 3);
-    this.backoffMs = options.backoffMs ?? 2000;
-    this.defaultJobMs = (options.defaultJobSec ?? 60) * 1000;
+    this.settings = queueSettings(options);
+    this.listeners = new QueueListeners(this.settings.log);
     this.keepFinished = options.keepFinished ?? 1000;
-    this.pq = new PQueue({ concurrency: this.concurrency });
+    this.journalRetryMs = options.journalRetryMs ?? 1000;
+    this.pq = new PQueue({ concurrency: this.settings.concurrency });
   }
 
   /** Opens (or recovers) the queue in `options.dir`: jobs that were waiting or running wait again, in order. */
@@ -140,61 +133,50 @@ export class LocalJobQueue implements JobQueue {
   async enqueue(data: VideoJobData, options: EnqueueOptions): Promise<Enqueued> {
     this.assertOpen();
     const id = jobIdFor(options.idempotencyKey);
+    const pending = this.enqueuing.get(id);
+    if (pending) await pending.done;
     const existing = this.jobs.get(id);
     if (existing) return { id, duplicate: true, ...this.placeOf(existing) };
 
     const owner = ownerKey(data.owner);
-    let active = 0;
-    let waiting = 0;
-    let waitingAll = 0;
+    const counts = { ownerActive: 0, ownerWaiting: 0, waitingAll: 0 };
     for (const job of this.jobs.values()) {
-      if (job.state === 'waiting') waitingAll++;
+      if (job.state === 'waiting') counts.waitingAll++;
       if (job.owner !== owner) continue;
-      if (job.state === 'active') active++;
-      else if (job.state === 'waiting') waiting++;
+      if (job.state === 'active') counts.ownerActive++;
+      else if (job.state === 'waiting') counts.ownerWaiting++;
     }
-    checkUserLimit(this.limits, active, waiting);
-    if (waitingAll >= this.limits.maxWaiting) throw queueFullError(this.limits.maxWaiting);
-
-    const now = Date.now();
-    const job: LocalJob = {
-      id,
-      data,
-      owner,
-      seq: ++this.seq,
-      round: active + waiting,
-      ticket: this.seq,
-      state: 'waiting',
-      attempts: 0,
-      failures: 0,
-      interruptions: 0,
-      createdAt: now,
-    };
-    // In the map before the write, so a concurrent duplicate sees it.
-    this.jobs.set(id, job);
+    for (const other of this.enqueuing.values()) {
+      counts.waitingAll++;
+      if (other.owner === owner) counts.ownerWaiting++;
+    }
+    const { round } = admit(this.settings.limits, counts);
+    const seq = ++this.seq;
+    const done = this.commit({ op: 'enqueue', id, data, seq, round, at: Date.now() }).then(() => undefined);
+    this.enqueuing.set(id, { owner, done });
     try {
-      await this.journal.append({ op: 'enqueue', id, data, seq: job.seq, round: job.round, at: now });
-    } catch (error) {
-      this.jobs.delete(id);
-      throw error;
+      await done;
+    } finally {
+      this.enqueuing.delete(id);
     }
+    const job = this.jobs.get(id);
+    if (!job) throw new ReelforgeError('internal', 'The job vanished while it was enqueued.');
     const place = this.placeOf(job);
     this.announce();
     this.pump();
     return { id, duplicate: false, ...place };
   }
 
+  /** Written first: when the journal refuses the record the job goes on as it was and this rejects. */
   async cancel(jobId: string): Promise<boolean> {
     const job = this.jobs.get(jobId);
     if (!job || (job.state !== 'waiting' && job.state !== 'active')) return false;
-    job.state = 'cancelled';
-    job.finishedAt = Date.now();
-    // Stop provider calls and ffmpeg now; the processor unwinds while the journal is written.
+    if (!(await this.commit({ op: 'finish', id: jobId, at: Date.now(), state: 'cancelled' }))) return false;
+    // Stop provider calls and ffmpeg now; the processor unwinds on its own.
     this.running.get(jobId)?.controller.abort(new ReelforgeError('cancelled', 'The job was cancelled.'));
     this.announced.delete(jobId);
-    await this.journal.append({ op: 'finish', id: jobId, at: job.finishedAt, state: 'cancelled' });
-    this.emit({ type: 'cancelled', jobId });
-    this.rerank(job.owner);
+    this.listeners.emit({ type: 'cancelled', jobId });
+    await this.rerank(job.owner);
     this.announce();
     this.pump();
     this.trimFinished();
@@ -225,7 +207,7 @@ export class LocalJobQueue implements JobQueue {
   }
 
   subscribe(listener: (event: QueueEvent) => void): () => void {
-    this.listeners.add(listener);
+    const unsubscribe = this.listeners.add(listener);
     if (this.replayFailures.length > 0) {
       // The process that decided these failures had no listeners yet: its chats learn of them now.
       const failures = [...this.replayFailures];
@@ -233,7 +215,7 @@ export class LocalJobQueue implements JobQueue {
         for (const { jobId, error } of failures) if (this.listeners.has(listener)) listener({ type: 'failed', jobId, error });
       });
     }
-    return () => this.listeners.delete(listener);
+    return unsubscribe;
   }
 
   work(processor: JobProcessor): Promise<void> {
@@ -255,7 +237,14 @@ export class LocalJobQueue implements JobQueue {
     try {
       const interrupted = [...this.running.values()].filter((r) => r.job.state === 'active');
       const now = Date.now();
-      await Promise.all(interrupted.map((r) => this.journal.append({ op: 'requeue', id: r.job.id, at: now })));
+      await Promise.all(
+        interrupted.map((r) =>
+          this.commit({ op: 'requeue', id: r.job.id, at: now }).catch((error: unknown) => {
+            // Still journaled as running: the replay runs it again all the same.
+            this.settings.log(`queue: could not record the interruption of job ${r.job.id}: ${describe(error)}`);
+          }),
+        ),
+      );
       for (const r of interrupted) {
         r.controller.abort(new ReelforgeError('cancelled', 'The worker is shutting down; the job will resume.', { retryable: true }));
       }
@@ -267,24 +256,123 @@ export class LocalJobQueue implements JobQueue {
     }
   }
 
+  // --- the one way state changes: write the record, then apply it -------------------------------
+
+  /** Appends `record` (durable when this resolves) and applies it; false when it no longer applied. */
+  private async commit(record: JournalRecord): Promise<boolean> {
+    await this.journal.append(record);
+    return this.apply(record);
+  }
+
+  /**
+   * Like `commit`, for an outcome that has happened (a job finished): a refused write is tried
+   * again with backoff until it is durable or the queue closes. Meanwhile the job stays what the
+   * disk says it is (running); if the process ends first, it runs again after the restart.
+   */
+  private async commitOutcome(record: JournalRecord & { id: string }): Promise<boolean> {
+    for (let delay = this.journalRetryMs; ; delay = Math.min(delay * 2, 30_000)) {
+      try {
+        return await this.commit(record);
+      } catch (error) {
+        this.settings.log(`queue: could not record the outcome of job ${record.id} (${describe(error)}); trying again in ${delay} ms`);
+        if (this.closing) return false;
+        await new Promise((resolve) => setTimeout(resolve, delay));
+        if (this.closing) return false;
+      }
+    }
+  }
+
+  /** The reducer: every record, live or replayed, changes state here and only here. */
+  private apply(record: JournalRecord): boolean {
+    switch (record.op) {
+      case 'durations':
+        this.durationsMs = record.samplesMs.slice(-DURATION_SAMPLES);
+        return true;
+      case 'job':
+        this.jobs.set(record.job.id, { ...record.job, owner: ownerKey(record.job.data.owner) });
+        this.seq = Math.max(this.seq, record.job.seq, record.job.ticket);
+        return true;
+      case 'enqueue':
+        this.seq = Math.max(this.seq, record.seq);
+        if (this.jobs.has(record.id)) return false;
+        this.jobs.set(record.id, {
+          id: record.id,
+          data: record.data,
+          owner: ownerKey(record.data.owner),
+          seq: record.seq,
+          round: record.round,
+          ticket: record.seq,
+          state: 'waiting',
+          attempts: 0,
+          failures: 0,
+          interruptions: 0,
+          createdAt: record.at,
+        });
+        return true;
+      case 'rank': {
+        this.seq = Math.max(this.seq, record.ticket);
+        const job = this.jobs.get(record.id);
+        if (job?.state !== 'waiting') return false;
+        job.round = record.round;
+        job.ticket = record.ticket;
+        return true;
+      }
+      case 'start': {
+        const job = this.jobs.get(record.id);
+        if (job?.state !== 'waiting') return false;
+        job.state = 'active';
+        job.attempts++;
+        job.startedAt = record.at;
+        delete job.notBefore;
+        this.announced.delete(job.id);
+        return true;
+      }
+      case 'retry': {
+        const job = this.jobs.get(record.id);
+        if (job?.state !== 'active') return false;
+        job.state = 'waiting';
+        job.failures++;
+        job.notBefore = record.notBefore;
+        return true;
+      }
+      case 'requeue': {
+        const job = this.jobs.get(record.id);
+        if (job?.state !== 'active') return false;
+        job.state = 'waiting';
+        return true;
+      }
+      case 'finish': {
+        const job = this.jobs.get(record.id);
+        if (!job || (job.state !== 'waiting' && job.state !== 'active')) return false;
+        if (record.state === 'completed' && job.startedAt !== undefined) this.recordDuration(record.at - job.startedAt);
+        job.state = record.state;
+        job.finishedAt = record.at;
+        if (record.result) job.result = record.result;
+        if (record.error) job.error = record.error;
+        return true;
+      }
+    }
+  }
+
   // --- running jobs -------------------------------------------------------------------------
 
   private pump(): void {
     if (!this.processor || this.closing) return;
     clearTimeout(this.wakeTimer);
     this.wakeTimer = undefined;
-    let started = false;
-    while (this.running.size < this.concurrency) {
-      const job = this.nextEligible();
-      if (!job) break;
-      this.start(job);
-      started = true;
-    }
-    if (started) this.announce();
-    // A job in backoff becomes eligible later: wake up then.
     const now = Date.now();
-    const next = Math.min(...[...this.jobs.values()].filter((j) => j.state === 'waiting' && (j.notBefore ?? 0) > now).map((j) => j.notBefore ?? 0));
-    if (Number.isFinite(next) && this.running.size < this.concurrency) {
+    if (this.journalBackoffUntil <= now) {
+      while (this.running.size < this.settings.concurrency) {
+        const job = this.nextEligible();
+        if (!job) break;
+        this.start(job);
+      }
+    }
+    // A job in backoff (or a journal that refused a write) becomes eligible later: wake up then.
+    const times = [...this.jobs.values()].filter((j) => j.state === 'waiting' && (j.notBefore ?? 0) > now).map((j) => j.notBefore ?? 0);
+    if (this.journalBackoffUntil > now) times.push(this.journalBackoffUntil);
+    const next = Math.min(...times);
+    if (Number.isFinite(next) && this.running.size < this.settings.concurrency) {
       this.wakeTimer = setTimeout(() => this.pump(), next - now + 5);
     }
   }
@@ -293,18 +381,14 @@ export class LocalJobQueue implements JobQueue {
     const now = Date.now();
     const runningByOwner = this.runningByOwner();
     return this.ordered().find(
-      (j) => (j.notBefore ?? 0) <= now && (runningByOwner.get(j.owner) ?? 0) < this.limits.userActive,
+      (j) => !this.running.has(j.id) && (j.notBefore ?? 0) <= now && (runningByOwner.get(j.owner) ?? 0) < this.settings.limits.userActive,
     );
   }
 
+  /** Takes a slot for the job at once; the job becomes active once its start is durable. */
   private start(job: LocalJob): void {
     const processor = this.processor;
     if (!processor) return;
-    job.state = 'active';
-    job.attempts++;
-    job.startedAt = Date.now();
-    delete job.notBefore;
-    this.announced.delete(job.id);
     const controller = new AbortController();
     this.running.set(job.id, { job, controller });
     void this.pq.add(() => this.run(job, controller, processor)); // run() handles every outcome itself
@@ -312,14 +396,31 @@ export class LocalJobQueue implements JobQueue {
 
   private async run(job: LocalJob, controller: AbortController, processor: JobProcessor): Promise<void> {
     try {
+      let started: boolean;
+      try {
+        started = await this.commit({ op: 'start', id: job.id, at: Date.now() });
+        this.journalFailures = 0;
+      } catch (error) {
+        // The job never started: it waits, and starts are tried again after a pause.
+        const delay = Math.min(this.journalRetryMs * 2 ** this.journalFailures++, 30_000);
+        this.journalBackoffUntil = Date.now() + delay;
+        this.settings.log(`queue: could not record the start of job ${job.id} (${describe(error)}); trying again in ${delay} ms`);
+        return;
+      }
+      if (!started) return; // cancelled while its start was written
+      if (this.closing) {
+        // Shut down while its start was written: back in line for the next run, without starting.
+        await this.commit({ op: 'requeue', id: job.id, at: Date.now() }).catch((error: unknown) => {
+          this.settings.log(`queue: could not record the interruption of job ${job.id}: ${describe(error)}`);
+        });
+        return;
+      }
+      this.announce();
       await this.attempt(job, controller, processor);
-    } catch (error) {
-      // Only the journal can fail here (a full disk): the job stays as journaled and resumes on restart.
-      console.warn(`queue: could not record the outcome of job ${job.id}: ${String(error)}`);
     } finally {
       this.running.delete(job.id);
       if (!this.closing) {
-        this.rerank(job.owner);
+        await this.rerank(job.owner);
         this.trimFinished();
         this.pump();
         this.announce();
@@ -329,54 +430,41 @@ export class LocalJobQueue implements JobQueue {
 
   private async attempt(job: LocalJob, controller: AbortController, processor: JobProcessor): Promise<void> {
     const startedAt = job.startedAt ?? Date.now();
+    let result: JobResult;
     try {
-      await this.journal.append({ op: 'start', id: job.id, at: startedAt });
-      const result = await processor({
+      result = await processor({
         id: job.id,
         data: job.data,
         attempt: job.attempts,
-        lastAttempt: job.failures + 1 >= this.attempts,
+        lastAttempt: job.failures + 1 >= this.settings.attempts,
         signal: controller.signal,
         progress: (event: ProgressEvent) => {
-          if (job.state === 'active' && !controller.signal.aborted) this.emit({ type: 'progress', jobId: job.id, event });
+          if (job.state === 'active' && !controller.signal.aborted) this.listeners.emit({ type: 'progress', jobId: job.id, event });
         },
       });
-      // Cancelled meanwhile: the cancel stands. Shut down meanwhile: the job did finish (the video may
-      // already be in the chat), so it is recorded as completed rather than run again on restart.
-      if (job.state !== 'active') return;
-      const at = Date.now();
-      await this.journal.append({ op: 'finish', id: job.id, at, state: 'completed', result });
-      job.state = 'completed';
-      job.finishedAt = at;
-      job.result = result;
-      this.recordDuration(at - startedAt);
-      this.emit({ type: 'completed', jobId: job.id, result });
     } catch (thrown) {
       if (job.state !== 'active' || this.closing) return;
       const error = toReelforgeError(thrown);
       const at = Date.now();
       if (error.code === 'cancelled') {
         // The processor gave up on its own signal (not ours): it is still a cancel, not a failure.
-        await this.finish(job, 'cancelled', at);
-        this.emit({ type: 'cancelled', jobId: job.id });
-      } else if (error.retryable && job.failures + 1 < this.attempts) {
-        const notBefore = at + this.backoffMs * 2 ** job.failures;
-        await this.journal.append({ op: 'retry', id: job.id, at, notBefore, error: error.toJSON() });
-        job.failures++;
-        job.state = 'waiting';
-        job.notBefore = notBefore;
-      } else {
-        await this.finish(job, 'failed', at, error.toJSON());
-        this.emit({ type: 'failed', jobId: job.id, error: error.toJSON() });
+        if (await this.commitOutcome({ op: 'finish', id: job.id, at, state: 'cancelled' })) this.listeners.emit({ type: 'cancelled', jobId: job.id });
+      } else if (error.retryable && job.failures + 1 < this.settings.attempts) {
+        const notBefore = at + this.settings.backoffMs * 2 ** job.failures;
+        await this.commitOutcome({ op: 'retry', id: job.id, at, notBefore, error: error.toJSON() });
+      } else if (await this.commitOutcome({ op: 'finish', id: job.id, at, state: 'failed', error: error.toJSON() })) {
+        this.listeners.emit({ type: 'failed', jobId: job.id, error: error.toJSON() });
       }
+      return;
     }
-  }
-
-  private async finish(job: LocalJob, state: 'failed' | 'cancelled', at: number, error?: ErrorJson): Promise<void> {
-    await this.journal.append({ op: 'finish', id: job.id, at, state, ...(error ? { error } : {}) });
-    job.state = state;
-    job.finishedAt = at;
-    if (error) job.error = error;
+    // Cancelled meanwhile: the cancel stands. Shut down meanwhile (requeued): the job did finish (the
+    // video may already be in the chat), so it is recorded as completed rather than run again on restart.
+    if (job.state !== 'active' && !(this.closing && job.state === 'waiting')) return;
+    const at = Date.now();
+    if (job.startedAt === undefined) job.startedAt = startedAt;
+    if (await this.commitOutcome({ op: 'finish', id: job.id, at, state: 'completed', result })) {
+      this.listeners.emit({ type: 'completed', jobId: job.id, result });
+    }
   }
 
   // --- order, places and events -------------------------------------------------------------
@@ -394,15 +482,15 @@ export class LocalJobQueue implements JobQueue {
     return [...this.jobs.values()].filter((j) => j.state === 'waiting').sort(byRank);
   }
 
-  /** One of the owner's jobs left: their next ones move up a round (journaled with the next write). */
-  private rerank(owner: string): void {
+  /** One of the owner's jobs left: their next ones move up a round. */
+  private async rerank(owner: string): Promise<void> {
     const running = [...this.jobs.values()].filter((j) => j.owner === owner && j.state === 'active').length;
     const theirs = this.ordered().filter((j) => j.owner === owner);
     for (const { job, round } of promotions(theirs, running)) {
-      job.round = round;
-      job.ticket = ++this.seq;
-      // Losing a rank record costs only fairness after a crash, never a job.
-      this.journal.append({ op: 'rank', id: job.id, round, ticket: job.ticket }).catch(() => undefined);
+      // A refused rank record costs only fairness, never a job: the job keeps its place.
+      await this.commit({ op: 'rank', id: job.id, round, ticket: ++this.seq }).catch((error: unknown) => {
+        this.settings.log(`queue: could not record the new place of job ${job.id}: ${describe(error)}`);
+      });
     }
   }
 
@@ -412,14 +500,14 @@ export class LocalJobQueue implements JobQueue {
     return estimateEtas({
       runningElapsedMs,
       waiting: count,
-      slots: this.concurrency,
-      avgJobMs: averageMs(this.durationsMs, this.defaultJobMs),
+      slots: this.settings.concurrency,
+      avgJobMs: averageMs(this.durationsMs, this.settings.defaultJobMs),
     });
   }
 
   private placeOf(job: LocalJob): { position: number; etaSec: number } {
     if (job.state === 'active') {
-      const avg = averageMs(this.durationsMs, this.defaultJobMs);
+      const avg = averageMs(this.durationsMs, this.settings.defaultJobMs);
       return { position: 0, etaSec: Math.max(1, Math.ceil((avg - (Date.now() - (job.startedAt ?? Date.now()))) / 1000)) };
     }
     if (job.state !== 'waiting') return { position: 0, etaSec: 0 };
@@ -430,24 +518,12 @@ export class LocalJobQueue implements JobQueue {
 
   /** Tells each waiting job its place when it changed: a 'queued' progress event. */
   private announce(): void {
-    const order = this.ordered();
+    // A job whose start is being written is leaving the line: it is not told a place.
+    const order = this.ordered().filter((j) => !this.running.has(j.id));
     const etas = this.etas(order.length);
-    order.forEach((job, i) => {
-      const position = i + 1;
-      if (this.announced.get(job.id) === position) return;
-      this.announced.set(job.id, position);
-      this.emit({ type: 'progress', jobId: job.id, event: { type: 'queued', position, etaSec: etas[i] ?? 0 } });
-    });
-  }
-
-  private emit(event: QueueEvent): void {
-    for (const listener of this.listeners) {
-      try {
-        listener(event);
-      } catch (error) {
-        // A broken listener (a chat that cannot be edited) must not stop the queue.
-        console.warn(`queue listener failed on ${event.type} of ${event.jobId}: ${String(error)}`);
-      }
+    for (const { id, position, index } of placesToAnnounce(order.map((j) => j.id), (jobId) => this.announced.get(jobId))) {
+      this.announced.set(id, position);
+      this.listeners.emit({ type: 'progress', jobId: id, event: { type: 'queued', position, etaSec: etas[index] ?? 0 } });
     }
   }
 
@@ -487,78 +563,7 @@ export class LocalJobQueue implements JobQueue {
   // --- recovery -----------------------------------------------------------------------------
 
   private replay(records: readonly JournalRecord[], maxInterruptions: number): void {
-    for (const record of records) {
-      switch (record.op) {
-        case 'durations':
-          this.durationsMs = record.samplesMs.slice(-DURATION_SAMPLES);
-          break;
-        case 'job':
-          this.jobs.set(record.job.id, { ...record.job, owner: ownerKey(record.job.data.owner) });
-          this.seq = Math.max(this.seq, record.job.seq, record.job.ticket);
-          break;
-        case 'enqueue':
-          this.jobs.set(record.id, {
-            id: record.id,
-            data: record.data,
-            owner: ownerKey(record.data.owner),
-            seq: record.seq,
-            round: record.round,
-            ticket: record.seq,
-            state: 'waiting',
-            attempts: 0,
-            failures: 0,
-            interruptions: 0,
-            createdAt: record.at,
-          });
-          this.seq = Math.max(this.seq, record.seq);
-          break;
-        case 'rank': {
-          const job = this.jobs.get(record.id);
-          if (job) {
-            job.round = record.round;
-            job.ticket = record.ticket;
-            this.seq = Math.max(this.seq, record.ticket);
-          }
-          break;
-        }
-        case 'start': {
-          const job = this.jobs.get(record.id);
-          if (job && job.state === 'waiting') {
-            job.state = 'active';
-            job.attempts++;
-            job.startedAt = record.at;
-            delete job.notBefore;
-          }
-          break;
-        }
-        case 'retry': {
-          const job = this.jobs.get(record.id);
-          if (job && job.state === 'active') {
-            job.state = 'waiting';
-            job.failures++;
-            job.notBefore = record.notBefore;
-          }
-          break;
-        }
-        case 'requeue': {
-          const job = this.jobs.get(record.id);
-          if (job && job.state === 'active') job.state = 'waiting';
-          break;
-        }
-        case 'finish': {
-          const job = this.jobs.get(record.id);
-          if (!job) break;
-          if (record.state === 'completed' && job.state === 'active' && job.startedAt !== undefined) {
-            this.recordDuration(record.at - job.startedAt);
-          }
-          job.state = record.state;
-          job.finishedAt = record.at;
-          if (record.result) job.result = record.result;
-          if (record.error) job.error = record.error;
-          break;
-        }
-      }
-    }
+    for (const record of records) this.apply(record);
     // A job still active was running when the process died: run it again, unless it keeps dying.
     for (const job of this.jobs.values()) {
       if (job.state !== 'active') continue;
@@ -585,4 +590,8 @@ export class LocalJobQueue implements JobQueue {
       }),
     ];
   }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

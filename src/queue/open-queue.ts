@@ -17,18 +17,19 @@ export interface OpenQueueOptions {
   /** BullMQ queue name (default `videos`); the local journal lives in `${dataDir}/queue`. */
   name?: string;
   attempts?: number;
+  /** Where the queue's warnings go (the masking logger); lines never carry a Redis password. */
   log?: (line: string) => void;
 }
 
 export async function openJobQueue(options: OpenQueueOptions): Promise<JobQueue> {
-  const common = { ...options.limits, concurrency: options.concurrency, ...(options.attempts ? { attempts: options.attempts } : {}) };
+  const common = {
+    ...options.limits,
+    concurrency: options.concurrency,
+    ...(options.attempts ? { attempts: options.attempts } : {}),
+    ...(options.log ? { log: options.log } : {}),
+  };
   if (options.redisUrl) {
-    return BullMqJobQueue.open({
-      url: options.redisUrl,
-      ...(options.name ? { name: options.name } : {}),
-      ...(options.log ? { log: options.log } : {}),
-      ...common,
-    });
+    return BullMqJobQueue.open({ url: options.redisUrl, ...(options.name ? { name: options.name } : {}), ...common });
   }
   return LocalJobQueue.open({ dir: join(options.dataDir, 'queue'), ...common });
 }
