@@ -45,7 +45,7 @@ class QueueProcess {
   }
 
   /** The first line (seen before or after this call) that matches; fails after `timeoutMs`. */
-  async waitFor(match: (line: Line) => boolean, what: string, timeoutMs = 10_000): Promise<Line> {
+  async waitFor(match: (line: Line) => boolean, what: string, timeoutMs = 20_000): Promise<Line> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const index = this.lines.findIndex(match);
@@ -80,7 +80,7 @@ class QueueProcess {
 
 async function started(): Promise<QueueProcess> {
   const queue = new QueueProcess(join(root, randomUUID()));
-  await queue.waitFor((l) => 'ready' in l, 'ready');
+  await queue.waitFor((l) => 'ready' in l, 'ready', 60_000);
   return queue;
 }
 
