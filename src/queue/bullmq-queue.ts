@@ -2,8 +2,9 @@
  * The distributed queue, used when REDIS_URL is set: bot processes enqueue and listen, worker
  * processes (`reelforge worker`) run jobs. BullMQ gives durability, retries with backoff and
  * stalled-job recovery; this adapter adds what BullMQ's open-source edition leaves out: per-user
- * limits and a global cap (checked at enqueue), fair interleaving of users (priorities by the
- * owner's round), cancel of running jobs on any worker (a pub/sub channel), and place-in-line/ETA.
+ * limits and a global cap (the shared policy's admission, checked and added under one Redis lock so
+ * it holds across processes), fair interleaving of users (priorities by the owner's round), cancel
+ * of running jobs on any worker (a pub/sub channel), and place-in-line/ETA.
  */
 import { DelayedError, Queue, QueueEvents, UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import { randomUUID } from 'node:crypto';
@@ -13,7 +14,8 @@ import type { ProgressEvent } from '../core/progress.js';
 import { closeRedis, createRedis, redactRedisUrl, redactSecrets, type Redis } from '../redis/connection.js';
 import { averageMs, DURATION_SAMPLES, estimateEtas } from './eta.js';
 import { jobIdFor } from './job-id.js';
-import { checkUserLimit, DEFAULT_LIMITS, queueFullError, type QueueLimits } from './limits.js';
+import { promotions } from './fairness.js';
+import { admit, placesToAnnounce, QueueListeners, queueSettings, type QueuePolicyOptions, type QueueSettings } from './policy.js';
 import type {
   Enqueued,
   EnqueueOptions,
@@ -27,21 +29,13 @@ import type {
   VideoJobData,
 } from './types.js';
 
-export interface BullMqQueueOptions extends Partial<QueueLimits> {
+export interface BullMqQueueOptions extends QueuePolicyOptions {
   /** REDIS_URL. */
   url: string;
   /** Queue name; each test uses its own. Default `videos`. */
   name?: string;
   /** Redis key prefix. Default `reelforge`. */
   prefix?: string;
-  /** Jobs this process runs at once once `work()` is called. Default 1. */
-  concurrency?: number;
-  /** Tries per job for retryable errors. Default 3. */
-  attempts?: number;
-  /** First retry delay; doubles each time. Default 2000 ms. */
-  backoffMs?: number;
-  /** Assumed job duration before any job has finished. Default 60 s. */
-  defaultJobSec?: number;
   /**
    * Stalled-job detection: a killed worker's job runs again after about one lock duration plus up
    * to one check interval (measured: ~62 s with BullMQ's own defaults). Defaults 10 s / 5 s / 2.
@@ -53,7 +47,6 @@ export interface BullMqQueueOptions extends Partial<QueueLimits> {
   ownerBusyDelayMs?: number;
   /** How long `open` waits for Redis before giving up. Default 10 s. */
   connectTimeoutMs?: number;
-  log?: (line: string) => void;
 }
 
 type ErrorJson = ReturnType<ReelforgeError['toJSON']>;
@@ -75,9 +68,13 @@ interface ActiveJob {
 }
 
 const CANCELLED_TTL_SEC = 7 * 24 * 3600;
+/** Admission holds its lock for milliseconds; a holder that died frees it after this. */
+const ADMISSION_LOCK_MS = 5000;
+/** Deletes the lock only if it is still ours (it may have expired and been taken by another). */
+const RELEASE_LOCK = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 
 export class BullMqJobQueue implements JobQueue {
-  private readonly listeners = new Set<(event: QueueEvent) => void>();
+  private readonly listeners: QueueListeners;
   private readonly active = new Map<string, ActiveJob>();
   /** Jobs this process has seen progress from (or finish): later 'queued' updates for them are stale. */
   private readonly seenRunning = new Set<string>();
@@ -88,11 +85,9 @@ export class BullMqJobQueue implements JobQueue {
   private closing: Promise<void> | undefined;
   private announcing: Promise<void> | undefined;
   private announceAgain = false;
-  private readonly limits: QueueLimits;
+  private readonly settings: QueueSettings;
   private readonly name: string;
   private readonly prefix: string;
-  private readonly concurrency: number;
-  private readonly defaultJobMs: number;
   private readonly log: (line: string) => void;
 
   private constructor(
@@ -105,21 +100,16 @@ export class BullMqJobQueue implements JobQueue {
   ) {
     this.name = options.name ?? 'videos';
     this.prefix = options.prefix ?? 'reelforge';
-    this.concurrency = Math.max(1, options.concurrency ?? 1);
-    this.defaultJobMs = (options.defaultJobSec ?? 60) * 1000;
-    this.limits = {
-      maxWaiting: options.maxWaiting ?? DEFAULT_LIMITS.maxWaiting,
-      userActive: options.userActive ?? DEFAULT_LIMITS.userActive,
-      userWaiting: options.userWaiting ?? DEFAULT_LIMITS.userWaiting,
-    };
-    this.log = options.log ?? ((line) => console.warn(line));
+    this.settings = queueSettings(options);
+    this.log = this.settings.log;
+    this.listeners = new QueueListeners(this.log);
   }
 
   /** Connects (failing within 10 s when Redis cannot be reached) and starts listening to events. */
   static async open(options: BullMqQueueOptions): Promise<BullMqJobQueue> {
     const name = options.name ?? 'videos';
     const prefix = options.prefix ?? 'reelforge';
-    const log = options.log ?? ((line: string) => console.warn(line));
+    const log = queueSettings(options).log;
     const redis = createRedis(options.url, { name: `reelforge:${name}`, log });
     const subscriber = createRedis(options.url, { blocking: true, name: `reelforge:${name}:control`, log });
     const eventsConnection = createRedis(options.url, { blocking: true, name: `reelforge:${name}:events`, log });
@@ -129,18 +119,20 @@ export class BullMqJobQueue implements JobQueue {
       // Start reading events right after the last one that exists now: none emitted from here on is missed.
       const last = await redis.xrevrange(`${prefix}:${name}:events`, '+', '-', 'COUNT', 1);
       const lastEventId = last[0]?.[0] ?? '0-0';
-      const attempts = Math.max(1, options.attempts ?? 3);
+      const { attempts, backoffMs } = queueSettings(options);
       const queue = new Queue<VideoJobData, JobResult>(name, {
         connection: redis,
         prefix,
         defaultJobOptions: {
           attempts,
-          backoff: { type: 'exponential', delay: options.backoffMs ?? 2000 },
+          backoff: { type: 'exponential', delay: backoffMs },
           // Finished jobs stay a while: `get` answers, and a repeated idempotency key stays a duplicate.
           removeOnComplete: { age: 24 * 3600, count: 1000 },
           removeOnFail: { age: 7 * 24 * 3600, count: 1000 },
         },
       });
+      // Without a listener BullMQ prints these to the console, past the masking logger.
+      queue.on('error', (error) => log(`queue: ${redactSecrets(error instanceof Error ? error.message : String(error), options.url)}`));
       const events = new QueueEvents(name, { connection: eventsConnection, prefix, lastEventId });
       const self = new BullMqJobQueue(options, redis, subscriber, eventsConnection, queue, events);
       self.listen();
@@ -156,24 +148,46 @@ export class BullMqJobQueue implements JobQueue {
   async enqueue(data: VideoJobData, options: EnqueueOptions): Promise<Enqueued> {
     this.assertOpen();
     const id = jobIdFor(options.idempotencyKey);
-    const existing = await this.queue.getJob(id);
-    if (existing) return { id, duplicate: true, ...(await this.placeOf(existing)) };
-    if (await this.redis.exists(this.key(`cancelled:${id}`))) return { id, duplicate: true, position: 0, etaSec: 0 };
-
-    const owner = ownerKey(data.owner);
-    const line = await this.line();
-    const mine = [...line.active, ...line.waiting].filter((j) => ownerKey(j.data.owner) === owner);
-    const ownerActive = line.active.filter((j) => ownerKey(j.data.owner) === owner).length;
-    checkUserLimit(this.limits, ownerActive, mine.length - ownerActive);
-    if (line.waiting.length >= this.limits.maxWaiting) throw queueFullError(this.limits.maxWaiting);
-
-    // The owner's round: their 2nd job ranks after everyone's 1st (BullMQ runs lower numbers first).
-    const priority = 1 + mine.length;
-    const ahead = line.waiting.filter((j) => (j.priority || 0) <= priority && !line.delayed.has(j.id ?? '')).length;
-    await this.queue.add('video', data, { jobId: id, priority });
-    const etas = await this.etas(line.active, ahead + 1);
+    // Check and add under one lock: two processes (or two requests here) cannot both pass the check.
+    const added = await this.withAdmissionLock(async () => {
+      const existing = await this.queue.getJob(id);
+      if (existing) return { kind: 'duplicate', job: existing } as const;
+      if (await this.redis.exists(this.key(`cancelled:${id}`))) return { kind: 'cancelled' } as const;
+      const owner = ownerKey(data.owner);
+      const line = await this.line();
+      const ownerActive = line.active.filter((j) => ownerKey(j.data.owner) === owner).length;
+      const ownerWaiting = line.waiting.filter((j) => ownerKey(j.data.owner) === owner).length;
+      const { round } = admit(this.settings.limits, { ownerActive, ownerWaiting, waitingAll: line.waiting.length });
+      // The owner's round: their 2nd job ranks after everyone's 1st (BullMQ runs lower numbers first).
+      const priority = 1 + round;
+      const ahead = line.waiting.filter((j) => (j.priority || 0) <= priority && !line.delayed.has(j.id ?? '')).length;
+      await this.queue.add('video', data, { jobId: id, priority });
+      return { kind: 'added', line, ahead } as const;
+    });
+    if (added.kind === 'duplicate') return { id, duplicate: true, ...(await this.placeOf(added.job)) };
+    if (added.kind === 'cancelled') return { id, duplicate: true, position: 0, etaSec: 0 };
+    const etas = await this.etas(added.line.active, added.ahead + 1);
     void this.announce(); // best effort; errors are logged inside
-    return { id, duplicate: false, position: ahead + 1, etaSec: etas[ahead] ?? 0 };
+    return { id, duplicate: false, position: added.ahead + 1, etaSec: etas[added.ahead] ?? 0 };
+  }
+
+  /** Runs `work` while holding the queue's admission lock in Redis (shared by every process). */
+  private async withAdmissionLock<T>(work: () => Promise<T>): Promise<T> {
+    const key = this.key('admission');
+    const token = randomUUID();
+    const deadline = Date.now() + 2 * ADMISSION_LOCK_MS;
+    for (let wait = 5; ; wait = Math.min(wait * 2, 100)) {
+      if ((await this.redis.set(key, token, 'PX', ADMISSION_LOCK_MS, 'NX')) === 'OK') break;
+      if (Date.now() > deadline) {
+        throw new ReelforgeError('queue_full', 'The queue is busy, try again in a moment.', { retryable: true, params: { maxWaiting: this.settings.limits.maxWaiting } });
+      }
+      await new Promise((resolve) => setTimeout(resolve, wait + Math.random() * wait));
+    }
+    try {
+      return await work();
+    } finally {
+      await this.redis.eval(RELEASE_LOCK, 1, key, token).catch((error: unknown) => this.log(`queue admission unlock: ${this.redact(error)}`));
+    }
   }
 
   async cancel(jobId: string): Promise<boolean> {
@@ -236,8 +250,7 @@ export class BullMqJobQueue implements JobQueue {
   }
 
   subscribe(listener: (event: QueueEvent) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.listeners.add(listener);
   }
 
   async work(processor: JobProcessor): Promise<void> {
@@ -247,7 +260,7 @@ export class BullMqJobQueue implements JobQueue {
     this.worker = new Worker<VideoJobData, JobResult>(this.name, (job, token) => this.process(job, token, processor), {
       connection: this.workerConnection,
       prefix: this.prefix,
-      concurrency: this.concurrency,
+      concurrency: this.settings.concurrency,
       lockDuration: this.options.lockDurationMs ?? 10_000,
       stalledInterval: this.options.stalledIntervalMs ?? 5_000,
       maxStalledCount: this.options.maxStalledCount ?? 2,
@@ -274,7 +287,7 @@ export class BullMqJobQueue implements JobQueue {
     try {
       await this.worker?.close();
       await this.announcing;
-      await this.redis.zrem(this.key('workers'), `${this.workerId}:${this.concurrency}`).catch(() => 0);
+      await this.redis.zrem(this.key('workers'), `${this.workerId}:${this.settings.concurrency}`).catch(() => 0);
       await this.events.close();
       await this.queue.close();
     } finally {
@@ -359,7 +372,7 @@ export class BullMqJobQueue implements JobQueue {
       const [t, i] = started(j);
       return t < myTime || (t === myTime && i < myId);
     });
-    return earlier.length >= this.limits.userActive;
+    return earlier.length >= this.settings.limits.userActive;
   }
 
   /** After one of an owner's jobs leaves, their next ones move up a round. */
@@ -367,10 +380,12 @@ export class BullMqJobQueue implements JobQueue {
     try {
       const line = await this.line();
       const running = line.active.filter((j) => ownerKey(j.data.owner) === owner).length;
-      const theirs = line.waiting.filter((j) => ownerKey(j.data.owner) === owner);
-      for (const [i, job] of theirs.entries()) {
-        const priority = 1 + running + i;
-        if (job.priority > priority && !line.delayed.has(job.id ?? '')) await job.changePriority({ priority });
+      // The shared fairness rule; a job's round is its priority less one. Delayed jobs keep theirs.
+      const theirs = line.waiting
+        .filter((j) => ownerKey(j.data.owner) === owner)
+        .map((job) => ({ job, round: (job.priority || 1) - 1, ticket: 0 }));
+      for (const { job, round } of promotions(theirs, running)) {
+        if (!line.delayed.has(job.job.id ?? '')) await job.job.changePriority({ priority: round + 1 });
       }
     } catch (error) {
       if (!this.closing) this.log(`queue rerank: ${this.redact(error)}`);
@@ -383,7 +398,7 @@ export class BullMqJobQueue implements JobQueue {
       const now = Date.now();
       await this.redis
         .multi()
-        .zadd(key, now + 15_000, `${this.workerId}:${this.concurrency}`)
+        .zadd(key, now + 15_000, `${this.workerId}:${this.settings.concurrency}`)
         .zremrangebyscore(key, 0, now)
         .exec();
     } catch (error) {
@@ -414,12 +429,12 @@ export class BullMqJobQueue implements JobQueue {
       this.redis.lrange(this.key('durations'), 0, DURATION_SAMPLES - 1),
       this.redis.zrangebyscore(this.key('workers'), now, '+inf'),
     ]);
-    const slots = workers.reduce((sum, member) => sum + Number(member.split(':')[1] ?? 0), 0) || this.concurrency;
+    const slots = workers.reduce((sum, member) => sum + Number(member.split(':')[1] ?? 0), 0) || this.settings.concurrency;
     return estimateEtas({
       runningElapsedMs: active.map((j) => now - (j.processedOn ?? now)),
       waiting: count,
       slots,
-      avgJobMs: averageMs(samples.map(Number).filter(Number.isFinite), this.defaultJobMs),
+      avgJobMs: averageMs(samples.map(Number).filter(Number.isFinite), this.settings.defaultJobMs),
     });
   }
 
@@ -443,11 +458,15 @@ export class BullMqJobQueue implements JobQueue {
           this.announceAgain = false;
           const line = await this.line();
           const etas = await this.etas(line.active, line.waiting.length);
-          for (const [i, job] of line.waiting.entries()) {
-            const progress = job.progress as Partial<ProgressEvent> | number;
-            if (typeof progress === 'object' && progress.type === 'queued' && progress.position === i + 1) continue;
+          const byId = new Map(line.waiting.map((j) => [j.id ?? '', j]));
+          // The place last told lives in the job's progress, where every process can see it.
+          const lastTold = (id: string): number | undefined => {
+            const progress = byId.get(id)?.progress as Partial<ProgressEvent> | number | undefined;
+            return typeof progress === 'object' && progress.type === 'queued' ? progress.position : undefined;
+          };
+          for (const { id, position, index } of placesToAnnounce([...byId.keys()], lastTold)) {
             // The job may have started or been removed meanwhile; its next announcement will be right.
-            await job.updateProgress({ type: 'queued', position: i + 1, etaSec: etas[i] ?? 0 }).catch(() => undefined);
+            await byId.get(id)?.updateProgress({ type: 'queued', position, etaSec: etas[index] ?? 0 }).catch(() => undefined);
           }
         } while (this.announceAgain && !this.closing);
       } catch (error) {
@@ -506,13 +525,7 @@ export class BullMqJobQueue implements JobQueue {
   }
 
   private emit(event: QueueEvent): void {
-    for (const listener of this.listeners) {
-      try {
-        listener(event);
-      } catch (error) {
-        this.log(`queue listener failed on ${event.type} of ${event.jobId}: ${String(error)}`);
-      }
-    }
+    this.listeners.emit(event);
   }
 
   private async publish(message: ControlMessage): Promise<void> {
