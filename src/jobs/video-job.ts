@@ -47,6 +47,24 @@ export interface VideoJobDeps {
   /** Removes the job's files once its chat has the video (or has heard why not); the CLI keeps its output. */
   discard?: (paths: string[]) => Promise<void>;
   log?: (line: string, fields?: Record<string, unknown>) => void;
+  /** The job's overall time limit for a video of `durationSec` (default `jobTimeLimitMs`). */
+  timeLimitMs?: (durationSec: number) => number;
+}
+
+/**
+ * How long a job may take in all, from its length: 5 minutes plus 15 s per second of video (a 60 s
+ * video gets 20 minutes; renders here run at about real time, so this leaves room for slow
+ * providers and retries, yet a stuck job cannot hold a worker and its owner's place for ever).
+ */
+export function jobTimeLimitMs(durationSec: number): number {
+  return (5 * 60 + 15 * durationSec) * 1000;
+}
+
+function timeLimitError(limitMs: number): ReelforgeError {
+  const limitMin = Math.max(1, Math.round(limitMs / 60_000));
+  return new ReelforgeError('render_failed', `Making the video took longer than its limit of ${limitMin} min and was stopped.`, {
+    params: { reason: 'time_limit', limitMin },
+  });
 }
 
 export function notifierRegistry(notifiers: Notifier[]): NotifierRegistry {
@@ -76,9 +94,14 @@ export function createVideoJobProcessor(deps: VideoJobDeps): JobProcessor {
     };
 
     const files: string[] = [];
+    // The job's own signal (cancel, shutdown) or its time limit, whichever comes first.
+    const limitMs = (deps.timeLimitMs ?? jobTimeLimitMs)(job.data.request.durationSec);
+    const overtime = new AbortController();
+    const limitTimer = setTimeout(() => overtime.abort(timeLimitError(limitMs)), limitMs);
+    const signal = AbortSignal.any([job.signal, overtime.signal]);
     try {
       const maxBytes = target && notifier ? notifier.uploadLimitBytes(target) : undefined;
-      const output = await deps.render(job.data, { jobId: job.id, signal: job.signal, onProgress, ...(maxBytes ? { maxBytes } : {}) });
+      const output = await deps.render(job.data, { jobId: job.id, signal, onProgress, ...(maxBytes ? { maxBytes } : {}) });
       files.push(output.path, ...(output.thumbnailPath ? [output.thumbnailPath] : []));
       let path = output.path;
       let receipt = output.receipt;
@@ -91,7 +114,7 @@ export function createVideoJobProcessor(deps: VideoJobDeps): JobProcessor {
             });
           }
           onProgress({ type: 'stage', stage: 'upload', status: 'running', note: 'shrinking' });
-          const fitted = await deps.fitToSize(path, limit, job.signal);
+          const fitted = await deps.fitToSize(path, limit, signal);
           files.push(fitted.path);
           path = fitted.path;
           receipt = { ...receipt, sizeBytes: fitted.sizeBytes, width: fitted.width, height: fitted.height };
@@ -101,14 +124,16 @@ export function createVideoJobProcessor(deps: VideoJobDeps): JobProcessor {
         await notifier.deliver(
           target,
           { path, receipt, ...(output.thumbnailPath ? { thumbnailPath: output.thumbnailPath } : {}) },
-          job.signal,
+          signal,
         );
         onProgress({ type: 'stage', stage: 'upload', status: 'done' });
       }
       await pending;
       return { receipt: { ...receipt, output: path } };
     } catch (thrown: unknown) {
-      const { kind, error } = classifyJobEnd(job, thrown);
+      // Past its time limit whatever a stage threw while stopping is a cancel: the limit is the cause.
+      const overLimit = overtime.signal.aborted && !job.signal.aborted;
+      const { kind, error } = classifyJobEnd(job, overLimit ? (overtime.signal.reason as ReelforgeError) : thrown);
       await pending;
       if (kind !== 'interrupted') {
         const cause = error.cause instanceof Error ? error.cause.message : typeof error.cause === 'string' ? error.cause : undefined;
@@ -122,6 +147,7 @@ export function createVideoJobProcessor(deps: VideoJobDeps): JobProcessor {
       }
       throw error;
     } finally {
+      clearTimeout(limitTimer);
       if (target && deps.discard && files.length > 0) {
         await deps.discard(files).catch((error: unknown) => deps.log?.('could not remove job files', { jobId: job.id, error: String(error) }));
       }

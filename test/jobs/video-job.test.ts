@@ -160,3 +160,40 @@ describe('classifyJobEnd', () => {
     expect(classifyJobEnd({ signal: idle, lastAttempt: false }, new ReelforgeError('cancelled', 'x', { retryable: true })).kind).toBe('interrupted');
   });
 });
+
+describe('the job time limit', () => {
+  it('a job past its time limit is stopped, fails for good and the chat is told why', async () => {
+    const notifier = new RecordingNotifier();
+    let renderSignal: AbortSignal | undefined;
+    // A render that hangs until its signal aborts, like a stuck provider call or ffmpeg.
+    const render: RenderVideo = (_data, { signal }) => {
+      renderSignal = signal;
+      return new Promise((_, reject) => signal.addEventListener('abort', () => reject(new ReelforgeError('cancelled', 'The job was cancelled.')), { once: true }));
+    };
+    const limits: number[] = [];
+    const processor = createVideoJobProcessor({
+      render,
+      notifiers: notifierRegistry([notifier]),
+      timeLimitMs: (durationSec) => {
+        limits.push(durationSec);
+        return 50;
+      },
+    });
+    const job = jobContext({ lastAttempt: false });
+    const error = await processor(job).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(limits).toEqual([12]);
+    expect(renderSignal?.aborted).toBe(true);
+    expect(error).toMatchObject({ code: 'render_failed', retryable: false, params: { reason: 'time_limit' } });
+    expect(classifyJobEnd(job, error).kind).toBe('failed');
+    expect(notifier.failures.map((e) => e.params.reason)).toEqual(['time_limit']);
+  });
+
+  it('grows with the video: 20 minutes for a minute of video', async () => {
+    const { jobTimeLimitMs } = await import('../../src/jobs/video-job.js');
+    expect(jobTimeLimitMs(60)).toBe(20 * 60_000);
+    expect(jobTimeLimitMs(180)).toBeGreaterThan(jobTimeLimitMs(60));
+  });
+});

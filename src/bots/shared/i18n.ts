@@ -148,7 +148,9 @@ const en: BotTexts = {
       case 'config':
         return 'The bot is not set up correctly on the server; its logs show the admins what to fix.';
       case 'render_failed':
-        return 'Making the video failed. Please try again.';
+        return param(error, 'reason') === 'time_limit'
+          ? `Making the video took longer than its limit (${param(error, 'limitMin') ?? '?'} min) and was stopped. Try a shorter video, or try again later.`
+          : 'Making the video failed. Please try again.';
       case 'internal':
         return 'Something went wrong on our side. Please try again.';
     }
@@ -255,7 +257,9 @@ const ru: BotTexts = {
       case 'config':
         return 'Бот неправильно настроен на сервере; в логах админы увидят, что исправить.';
       case 'render_failed':
-        return 'Не удалось собрать видео. Попробуйте ещё раз.';
+        return param(error, 'reason') === 'time_limit'
+          ? `Видео собиралось дольше отведённого времени (${param(error, 'limitMin') ?? '?'} мин) и было остановлено. Попробуйте покороче или повторите позже.`
+          : 'Не удалось собрать видео. Попробуйте ещё раз.';
       case 'internal':
         return 'Что-то пошло не так на нашей стороне. Попробуйте ещё раз.';
     }

@@ -15,6 +15,10 @@ export interface OpenAiClientOptions {
     requestMs?: number;
     /** Longest silence inside a streamed response before it counts as stalled. */
     streamIdleMs?: number;
+    /** Longest silence in any call, before or after the headers: no byte for this long and it is abandoned. */
+    idleMs?: number;
+    /** Longest a single call (one try) may take from request to last byte. */
+    overallMs?: number;
   };
   retry?: Partial<RetryPolicy>;
 }
@@ -35,25 +39,109 @@ export interface OpenAiConnection {
   readonly retry: RetryPolicy;
   readonly requestTimeoutMs: number;
   readonly streamIdleMs: number;
+  /** fetch with this connection's idle and overall deadlines (image downloads use it too). */
+  readonly fetch: typeof fetch;
   /** Redacts the key (and anything key-shaped) from a text before it goes anywhere. */
   redact(text: string): string;
 }
 
 export function createOpenAiClient(options: OpenAiClientOptions): OpenAiConnection {
   const requestTimeoutMs = options.timeouts?.requestMs ?? 60_000;
+  const deadlines = { idleMs: options.timeouts?.idleMs ?? 30_000, overallMs: options.timeouts?.overallMs ?? 180_000 };
+  const guarded = deadlineFetch(deadlines);
   const sdk = new OpenAI({
     apiKey: options.apiKey,
     baseURL: options.baseURL ?? null,
     maxRetries: 0,
     timeout: requestTimeoutMs,
+    fetch: guarded,
   });
   const key = options.apiKey;
   return {
     sdk,
+    fetch: guarded,
     retry: { ...DEFAULT_RETRY, ...options.retry },
     requestTimeoutMs,
     streamIdleMs: options.timeouts?.streamIdleMs ?? 20_000,
     redact: (text) => redactSecrets(text, key),
+  };
+}
+
+export interface CallDeadlines {
+  /** No byte (headers or body) for this long: the call is abandoned. */
+  idleMs: number;
+  /** From the request to the last byte of the body. */
+  overallMs: number;
+}
+
+const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
+
+/**
+ * fetch whose every call has an idle and an overall deadline, on top of the caller's signal (the
+ * job's). The SDK's own timeout stops counting once headers arrive; this one watches the body too,
+ * byte by byte. A call past a deadline fails with a retryable `provider_unavailable`, so it is
+ * abandoned and retried like any other provider failure.
+ */
+export function deadlineFetch(deadlines: CallDeadlines, base: typeof fetch = fetch): typeof fetch {
+  return async (input, init) => {
+    const controller = new AbortController();
+    let idleTimer: NodeJS.Timeout | undefined;
+    const overallTimer = setTimeout(() => fire('overall'), deadlines.overallMs);
+    function stop(): void {
+      clearTimeout(idleTimer);
+      clearTimeout(overallTimer);
+    }
+    function fire(which: 'idle' | 'overall'): void {
+      stop();
+      const message =
+        which === 'idle'
+          ? `The AI provider sent nothing for ${Math.round(deadlines.idleMs / 1000)} s.`
+          : `The AI provider took longer than ${Math.round(deadlines.overallMs / 1000)} s to answer.`;
+      controller.abort(new ReelforgeError('provider_unavailable', message, { retryable: true, params: { provider: 'openai', reason: 'stalled' } }));
+    }
+    const armIdle = (): void => {
+      clearTimeout(idleTimer);
+      idleTimer = setTimeout(() => fire('idle'), deadlines.idleMs);
+    };
+    armIdle();
+    const signal = init?.signal ? AbortSignal.any([controller.signal, init.signal]) : controller.signal;
+    let response: Response;
+    try {
+      response = await base(input, { ...init, signal });
+    } catch (error) {
+      stop();
+      throw controller.signal.aborted ? controller.signal.reason : error;
+    }
+    if (!response.body || NULL_BODY_STATUSES.has(response.status)) {
+      stop();
+      return response;
+    }
+    armIdle();
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    const body = new ReadableStream<Uint8Array>({
+      async pull(out) {
+        try {
+          const { done, value } = await reader.read();
+          if (done) {
+            stop();
+            out.close();
+            return;
+          }
+          armIdle();
+          out.enqueue(value);
+        } catch (error) {
+          stop();
+          out.error(controller.signal.aborted ? controller.signal.reason : error);
+        }
+      },
+      async cancel(reason) {
+        stop();
+        await reader.cancel(reason);
+      },
+    });
+    const guarded = new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+    Object.defineProperty(guarded, 'url', { value: response.url });
+    return guarded;
   };
 }
 

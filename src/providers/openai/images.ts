@@ -107,7 +107,8 @@ export class OpenAiImages implements ImageProvider {
 
   private async download(url: string, signal?: AbortSignal): Promise<Buffer> {
     const timeout = AbortSignal.timeout(this.connection.requestTimeoutMs);
-    const response = await fetch(url, { signal: signal ? AbortSignal.any([signal, timeout]) : timeout }).catch((error: unknown) => {
+    const response = await this.connection.fetch(url, { signal: signal ? AbortSignal.any([signal, timeout]) : timeout }).catch((error: unknown) => {
+      if (error instanceof ReelforgeError) throw error;
       throw new ReelforgeError('provider_unavailable', 'The generated image could not be downloaded.', {
         retryable: true,
         cause: new Error(this.connection.redact(error instanceof Error ? error.message : String(error))),
@@ -120,6 +121,7 @@ export class OpenAiImages implements ImageProvider {
         params: { provider: 'openai', what: 'image', status: response.status },
       });
     }
+    // A body that stalls fails with the connection's deadline error (retryable).
     return Buffer.from(await response.arrayBuffer());
   }
 }
