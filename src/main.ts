@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { RenderCommand, VideoCommand } from './cli.js';
 import { createProgressPrinter } from './cli-progress.js';
 import { loadConfig, loadDotEnv, type Config } from './config.js';
-import { ReelforgeError } from './core/errors.js';
+import { ReelforgeError, cancelled } from './core/errors.js';
 import type { ProgressEvent } from './core/progress.js';
 import { emptyUsage, type Receipt } from './core/receipt.js';
 import { aspectSize, type VideoRequest } from './core/request.js';
@@ -285,7 +285,7 @@ async function renderWithProgress(runtime: Runtime, request: VideoRequest, optio
   // Nothing is uploaded from the command line: the bar ends at 100 % when the file is written.
   printer.onEvent({ type: 'stage', stage: 'upload', status: 'skipped' });
   const controller = new AbortController();
-  const onSignal = (): void => controller.abort(new ReelforgeError('cancelled', 'Cancelled (Ctrl-C).'));
+  const onSignal = (): void => controller.abort(cancelled('Cancelled (Ctrl-C).'));
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {

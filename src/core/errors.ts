@@ -1,8 +1,11 @@
 /**
  * Errors are typed values: a stable `code` that callers switch on, an English message that is safe
  * to show a user (never a secret, never a stack), whether trying again may help, and the cause.
- * Bots translate `code` + `params` into the user's language; logs get `cause` as well.
+ * Bots translate `code` + `params` into the user's language; logs get `cause` as well. Each code has
+ * its own params type (`ErrorParams`), so a writer and a reader cannot disagree on a name.
  */
+import type { Stage } from './progress.js';
+
 export const ERROR_CODES = [
   'bad_input', // the request itself is wrong: fix it and ask again
   'queue_full', // too many jobs are waiting overall
@@ -19,40 +22,158 @@ export const ERROR_CODES = [
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
-export interface ReelforgeErrorOptions {
+/** What was wrong with the request; the bots pick their text by it. */
+export type BadInputReason =
+  | 'duration_not_number'
+  | 'duration_range'
+  | 'topic_empty'
+  | 'topic_too_long'
+  | 'script_too_long'
+  | 'script_empty'
+  | 'empty_text'
+  | 'tier'
+  | 'tier_args'
+  | 'aspect'
+  | 'lang';
+
+/** Why a provider failed, when it said. */
+export type ProviderReason =
+  | 'auth'
+  | 'quota'
+  | 'content_policy'
+  | 'not_found'
+  | 'bad_request'
+  | 'bad_output'
+  | 'incomplete_stream'
+  | 'refusal'
+  | 'stalled';
+
+export interface ProviderParams {
+  provider?: string;
+  /** The call that failed: `chat`, `image`, `speech`… */
+  what?: string;
+  reason?: ProviderReason;
+  status?: number;
+  attempts?: number;
+  stage?: Stage;
+}
+
+/** The params each code carries. Values a translated message may use, or figures for the logs. */
+export interface ErrorParams {
+  bad_input: { reason: BadInputReason; value?: number; min?: number; max?: number };
+  queue_full: { maxWaiting: number };
+  user_limit: { limit: number; active: number; waiting: number };
+  cancelled: Record<string, never>;
+  provider_unavailable: ProviderParams;
+  provider_refused: ProviderParams;
+  content_policy: ProviderParams;
+  /** `bytes`: the file's size when known; `limitBytes`: the destination's limit when known. */
+  too_large: { bytes?: number; limitBytes?: number };
+  missing_dependency: Record<string, never>;
+  config: ProviderParams;
+  render_failed: { bytes?: number };
+  /** Figures for the logs only (sizes, scales); never shown to a user. */
+  internal: Readonly<Record<string, number>>;
+}
+
+export interface ReelforgeErrorOptions<C extends ErrorCode = ErrorCode> {
   /** Safe to retry the same work later (a network blip, a 5xx, a 429). */
   retryable?: boolean;
   cause?: unknown;
-  /** Values a translated message may use, e.g. `{ min: 10, max: 180 }`. */
-  params?: Record<string, string | number>;
+  params?: ErrorParams[C];
 }
 
-export class ReelforgeError extends Error {
-  override readonly name = 'ReelforgeError';
-  readonly code: ErrorCode;
-  readonly retryable: boolean;
-  readonly params: Record<string, string | number>;
+/** The serialisable form (queue journals, BullMQ failure reasons, events). */
+export interface ErrorJson<C extends ErrorCode = ErrorCode> {
+  code: C;
+  message: string;
+  retryable: boolean;
+  params: Partial<ErrorParams[C]>;
+}
 
-  constructor(code: ErrorCode, message: string, options: ReelforgeErrorOptions = {}) {
+export class ReelforgeError<C extends ErrorCode = ErrorCode> extends Error {
+  override readonly name = 'ReelforgeError';
+  readonly code: C;
+  readonly retryable: boolean;
+  readonly params: Partial<ErrorParams[C]>;
+
+  constructor(code: C, message: string, options: ReelforgeErrorOptions<C> = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.retryable = options.retryable ?? false;
     this.params = options.params ?? {};
   }
 
-  toJSON(): { code: ErrorCode; message: string; retryable: boolean; params: Record<string, string | number> } {
+  /** `x instanceof ReelforgeError` narrows to a ReelforgeError of any code (not of `any`). */
+  static override [Symbol.hasInstance](value: unknown): value is ReelforgeError {
+    return Function.prototype[Symbol.hasInstance].call(ReelforgeError, value);
+  }
+
+  /** Rebuilds an error from its JSON form (as a queue stored it). */
+  static fromJSON(json: ErrorJson): ReelforgeError {
+    const error = new ReelforgeError(json.code, json.message, { retryable: json.retryable });
+    Object.assign(error.params, json.params);
+    return error;
+  }
+
+  toJSON(): ErrorJson<C> {
     return { code: this.code, message: this.message, retryable: this.retryable, params: this.params };
   }
+}
+
+/** The parts of an error a reader needs; a ReelforgeError and its JSON form both fit. */
+export interface ErrorLike {
+  code: ErrorCode;
+  params?: object;
+}
+
+/** `error`'s params read as those of `code`; none when the error has another code. */
+export function paramsOf<C extends ErrorCode>(error: ErrorLike, code: C): Partial<ErrorParams[C]> {
+  return error.code === code && error.params ? error.params : {};
 }
 
 export function isReelforgeError(value: unknown): value is ReelforgeError {
   return value instanceof ReelforgeError;
 }
 
+/** The job was cancelled (by its owner, an admin, Ctrl-C); `retryable` when a shutdown interrupts it and it will resume. */
+export function cancelled(message = 'The job was cancelled.', options: { cause?: unknown; retryable?: boolean } = {}): ReelforgeError<'cancelled'> {
+  return new ReelforgeError('cancelled', message, options);
+}
+
+/** A shutdown interrupted the job; it resumes on the next start. */
+export function interrupted(): ReelforgeError<'cancelled'> {
+  return cancelled('The worker is shutting down; the job will resume.', { retryable: true });
+}
+
+/** A file of `bytes` (when known) does not fit a destination that takes `limitBytes` (when known). */
+export function tooLarge(
+  bytes: number | undefined,
+  limitBytes: number | undefined,
+  message = 'The video is larger than this chat accepts.',
+  cause?: unknown,
+): ReelforgeError<'too_large'> {
+  return new ReelforgeError('too_large', message, {
+    ...(cause === undefined ? {} : { cause }),
+    params: { ...(bytes === undefined ? {} : { bytes }), ...(limitBytes === undefined ? {} : { limitBytes }) },
+  });
+}
+
+/** The request is wrong in a way `reason` names; `message` says how in English. */
+export function badInput(reason: BadInputReason, message: string, figures: Omit<ErrorParams['bad_input'], 'reason'> = {}): ReelforgeError<'bad_input'> {
+  return new ReelforgeError('bad_input', message, { params: { reason, ...figures } });
+}
+
+/** Why `signal` was aborted, as a `cancelled` error: its reason when that is one already. */
+export function cancelledBy(signal: AbortSignal | undefined): ReelforgeError {
+  const reason: unknown = signal?.reason;
+  return reason instanceof ReelforgeError && reason.code === 'cancelled' ? reason : cancelled(undefined, { cause: reason });
+}
+
 /** Wraps anything thrown into a ReelforgeError; unknown errors become `internal` with a generic message. */
 export function toReelforgeError(error: unknown): ReelforgeError {
   if (error instanceof ReelforgeError) return error;
-  if (isAbortError(error)) return new ReelforgeError('cancelled', 'The job was cancelled.', { cause: error });
+  if (isAbortError(error)) return cancelled(undefined, { cause: error });
   return new ReelforgeError('internal', 'Something went wrong on our side.', { cause: error });
 }
 
@@ -67,6 +188,12 @@ export function isAbortError(error: unknown): boolean {
 export function throwIfCancelled(signal: AbortSignal | undefined): void {
   if (signal?.aborted) {
     const reason: unknown = signal.reason;
-    throw reason instanceof ReelforgeError ? reason : new ReelforgeError('cancelled', 'The job was cancelled.');
+    throw reason instanceof ReelforgeError ? reason : cancelled();
   }
+}
+
+/** Megabytes as a person reads them: 52428800 → 50, 9961472 → 9.5, 20000 → 0.02. */
+export function megabytes(bytes: number): number {
+  const mb = bytes / 1_048_576;
+  return mb >= 1 ? Math.floor(mb * 10) / 10 : Math.round(mb * 100) / 100;
 }

@@ -1,4 +1,4 @@
-import { ReelforgeError } from './errors.js';
+import { badInput } from './errors.js';
 import { isTier, type Tier } from './tiers.js';
 import { detectLanguage } from './language.js';
 
@@ -34,23 +34,19 @@ export interface RawVideoRequest {
 
 const durationRange = { min: MIN_DURATION_SEC, max: MAX_DURATION_SEC };
 
-function badInput(message: string, params: Record<string, string | number> = {}): ReelforgeError {
-  return new ReelforgeError('bad_input', message, { params });
-}
-
 export function parseDuration(value: string | number | undefined): number {
   if (value === undefined || value === '') return DEFAULT_DURATION_SEC;
   const text = String(value).trim().replace(/s(ec(onds?)?)?$/i, '');
   if (!/^\d+$/.test(text)) {
     throw badInput(
+      'duration_not_number',
       `"${String(value).slice(0, 20)}" is not a duration: give whole seconds from ${MIN_DURATION_SEC} to ${MAX_DURATION_SEC}.`,
-      { reason: 'duration_not_number', ...durationRange },
+      durationRange,
     );
   }
   const seconds = Number(text);
   if (seconds < MIN_DURATION_SEC || seconds > MAX_DURATION_SEC) {
-    throw badInput(`A video can be ${MIN_DURATION_SEC} to ${MAX_DURATION_SEC} seconds long, not ${seconds}.`, {
-      reason: 'duration_range',
+    throw badInput('duration_range', `A video can be ${MIN_DURATION_SEC} to ${MAX_DURATION_SEC} seconds long, not ${seconds}.`, {
       value: seconds,
       ...durationRange,
     });
@@ -69,32 +65,31 @@ export function validateVideoRequest(raw: RawVideoRequest): VideoRequest {
   const script = raw.script?.trim();
   const topic = normalizeTopic(raw.topic ?? '');
   if (topic.length === 0 && !script) {
-    throw badInput('Tell me what the video is about, e.g. 30 "The fall of Constantinople".', { reason: 'topic_empty' });
+    throw badInput('topic_empty', 'Tell me what the video is about, e.g. 30 "The fall of Constantinople".');
   }
   if (topic.length > MAX_TOPIC_CHARS) {
-    throw badInput(`The topic is ${topic.length} characters long; keep it under ${MAX_TOPIC_CHARS}.`, {
-      reason: 'topic_too_long',
+    throw badInput('topic_too_long', `The topic is ${topic.length} characters long; keep it under ${MAX_TOPIC_CHARS}.`, {
       value: topic.length,
       max: MAX_TOPIC_CHARS,
     });
   }
   if (script !== undefined && script.length > 20_000) {
-    throw badInput('The script is too long: keep it under 20,000 characters.', { reason: 'script_too_long', max: 20_000 });
+    throw badInput('script_too_long', 'The script is too long: keep it under 20,000 characters.', { max: 20_000 });
   }
   let tier: Tier | undefined;
   if (raw.tier !== undefined && raw.tier !== '' && raw.tier !== 'auto') {
     if (!isTier(raw.tier)) {
-      throw badInput(`Unknown tier "${raw.tier.slice(0, 20)}": use ultra_fast, balanced or quality.`, { reason: 'tier' });
+      throw badInput('tier', `Unknown tier "${raw.tier.slice(0, 20)}": use ultra_fast, balanced or quality.`);
     }
     tier = raw.tier;
   }
   const aspect = raw.aspect ?? '9:16';
   if (!(ASPECTS as readonly string[]).includes(aspect)) {
-    throw badInput(`Unknown aspect "${aspect.slice(0, 20)}": use 9:16, 16:9 or 1:1.`, { reason: 'aspect' });
+    throw badInput('aspect', `Unknown aspect "${aspect.slice(0, 20)}": use 9:16, 16:9 or 1:1.`);
   }
   const lang = raw.lang?.trim().toLowerCase();
   if (lang !== undefined && lang !== '' && !/^[a-z]{2,3}$/.test(lang)) {
-    throw badInput(`Unknown language "${lang.slice(0, 20)}": use a two-letter code such as en or ru.`, { reason: 'lang' });
+    throw badInput('lang', `Unknown language "${lang.slice(0, 20)}": use a two-letter code such as en or ru.`);
   }
   const effectiveTopic = topic || firstWords(script ?? '', 8);
   return {

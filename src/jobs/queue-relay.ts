@@ -8,7 +8,7 @@
  * from here (the queue announces every waiting job, the one just enqueued included). Each bot
  * subscribes with its own notifier.
  */
-import { ReelforgeError } from '../core/errors.js';
+import { cancelled, ReelforgeError } from '../core/errors.js';
 import { applyProgress, emptySnapshot } from '../core/progress.js';
 import type { JobQueue, QueueEvent } from '../queue/types.js';
 import type { NotifierRegistry } from './video-job.js';
@@ -36,10 +36,9 @@ export function relayQueueEvents(
       // A late place-in-line update must not overwrite a running job's progress.
       if (info?.state === 'waiting') await notifier.progress(target, applyProgress(emptySnapshot(), event.event), event.jobId);
     } else if (event.type === 'cancelled') {
-      await notifier.fail(target, new ReelforgeError('cancelled', 'The job was cancelled.'));
+      await notifier.fail(target, cancelled());
     } else if (event.type === 'failed') {
-      const { code, message, retryable, params } = event.error;
-      await notifier.fail(target, new ReelforgeError(code, message, { retryable, params }));
+      await notifier.fail(target, ReelforgeError.fromJSON(event.error));
     }
   };
 

@@ -4,7 +4,7 @@
  * Whichever process runs the job notifies the chat, through the platform's HTTP API alone.
  */
 import type { ChatTarget } from '../core/chat-target.js';
-import { ReelforgeError } from '../core/errors.js';
+import { tooLarge } from '../core/errors.js';
 import { applyProgress, emptySnapshot, type ProgressEvent, type ProgressSnapshot } from '../core/progress.js';
 import type { Receipt } from '../core/receipt.js';
 import { classifyJobEnd } from '../queue/job-end.js';
@@ -109,9 +109,7 @@ export function createVideoJobProcessor(deps: VideoJobDeps): JobProcessor {
         const limit = notifier.uploadLimitBytes(target);
         if (output.receipt.sizeBytes > limit) {
           if (!deps.fitToSize) {
-            throw new ReelforgeError('too_large', 'The video is larger than this chat accepts.', {
-              params: { limitMb: Math.floor(limit / 1048576) },
-            });
+            throw tooLarge(output.receipt.sizeBytes, limit);
           }
           onProgress({ type: 'stage', stage: 'upload', status: 'running', note: 'shrinking' });
           const fitted = await deps.fitToSize(path, limit, signal);

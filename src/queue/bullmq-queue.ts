@@ -9,7 +9,7 @@
 import { DelayedError, Queue, QueueEvents, UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import { randomUUID } from 'node:crypto';
 import { ownerKey } from '../core/chat-target.js';
-import { ERROR_CODES, ReelforgeError, toReelforgeError } from '../core/errors.js';
+import { ERROR_CODES, ReelforgeError, toReelforgeError, cancelled, interrupted } from '../core/errors.js';
 import type { ProgressEvent } from '../core/progress.js';
 import { closeRedis, createRedis, redactRedisUrl, redactSecrets, type Redis } from '../redis/connection.js';
 import { averageMs, DURATION_SAMPLES, estimateEtas } from './eta.js';
@@ -282,7 +282,7 @@ export class BullMqJobQueue implements JobQueue {
     clearInterval(this.heartbeat);
     for (const entry of this.active.values()) {
       entry.reason ??= 'shutdown';
-      entry.controller.abort(new ReelforgeError('cancelled', 'The worker is shutting down; the job will resume.', { retryable: true }));
+      entry.controller.abort(interrupted());
     }
     try {
       await this.worker?.close();
@@ -302,7 +302,7 @@ export class BullMqJobQueue implements JobQueue {
   private async process(job: VideoJob, token: string | undefined, processor: JobProcessor): Promise<JobResult> {
     const id = job.id ?? '';
     if (await this.redis.exists(this.key(`cancelled:${id}`))) {
-      throw new UnrecoverableError(encodeError(new ReelforgeError('cancelled', 'The job was cancelled.')));
+      throw new UnrecoverableError(encodeError(cancelled()));
     }
     if (await this.ownerBusy(job)) {
       // BullMQ has no per-group concurrency: step aside and look again shortly.
@@ -314,7 +314,7 @@ export class BullMqJobQueue implements JobQueue {
     // A cancel published between the check above and `active.set` reached no one: look again.
     if (await this.redis.exists(this.key(`cancelled:${id}`))) {
       this.active.delete(id);
-      throw new UnrecoverableError(encodeError(new ReelforgeError('cancelled', 'The job was cancelled.')));
+      throw new UnrecoverableError(encodeError(cancelled()));
     }
     const startedAt = Date.now();
     void this.announce(); // everyone behind moved up
@@ -336,7 +336,7 @@ export class BullMqJobQueue implements JobQueue {
         progress,
       });
       await progressChain;
-      if (entry.reason === 'cancel') throw new ReelforgeError('cancelled', 'The job was cancelled.');
+      if (entry.reason === 'cancel') throw cancelled();
       await this.redis
         .multi()
         .lpush(this.key('durations'), String(Date.now() - startedAt))
@@ -351,7 +351,7 @@ export class BullMqJobQueue implements JobQueue {
         await job.changePriority({ priority: job.priority || 1, lifo: true }).catch(() => undefined);
         throw new WaitingError();
       }
-      const error = entry.reason === 'cancel' ? new ReelforgeError('cancelled', 'The job was cancelled.') : toReelforgeError(thrown);
+      const error = entry.reason === 'cancel' ? cancelled() : toReelforgeError(thrown);
       // BullMQ retries a plain Error (with backoff) and fails an UnrecoverableError at once.
       if (error.code === 'cancelled' || !error.retryable) throw new UnrecoverableError(encodeError(error));
       throw new Error(encodeError(error));
@@ -512,7 +512,7 @@ export class BullMqJobQueue implements JobQueue {
         const entry = this.active.get(message.jobId);
         if (entry && !entry.controller.signal.aborted) {
           entry.reason = 'cancel';
-          entry.controller.abort(new ReelforgeError('cancelled', 'The job was cancelled.'));
+          entry.controller.abort(cancelled());
         }
       }
     });

@@ -8,7 +8,7 @@
  */
 import PQueue from 'p-queue';
 import { ownerKey } from '../core/chat-target.js';
-import { ReelforgeError, toReelforgeError } from '../core/errors.js';
+import { ReelforgeError, toReelforgeError, cancelled, interrupted } from '../core/errors.js';
 import type { ProgressEvent } from '../core/progress.js';
 import { averageMs, DURATION_SAMPLES, estimateEtas } from './eta.js';
 import { byRank, promotions } from './fairness.js';
@@ -173,7 +173,7 @@ export class LocalJobQueue implements JobQueue {
     if (!job || (job.state !== 'waiting' && job.state !== 'active')) return false;
     if (!(await this.commit({ op: 'finish', id: jobId, at: Date.now(), state: 'cancelled' }))) return false;
     // Stop provider calls and ffmpeg now; the processor unwinds on its own.
-    this.running.get(jobId)?.controller.abort(new ReelforgeError('cancelled', 'The job was cancelled.'));
+    this.running.get(jobId)?.controller.abort(cancelled());
     this.announced.delete(jobId);
     this.listeners.emit({ type: 'cancelled', jobId });
     await this.rerank(job.owner);
@@ -235,18 +235,18 @@ export class LocalJobQueue implements JobQueue {
     this.closing = true;
     clearTimeout(this.wakeTimer);
     try {
-      const interrupted = [...this.running.values()].filter((r) => r.job.state === 'active');
+      const resuming = [...this.running.values()].filter((r) => r.job.state === 'active');
       const now = Date.now();
       await Promise.all(
-        interrupted.map((r) =>
+        resuming.map((r) =>
           this.commit({ op: 'requeue', id: r.job.id, at: now }).catch((error: unknown) => {
             // Still journaled as running: the replay runs it again all the same.
             this.settings.log(`queue: could not record the interruption of job ${r.job.id}: ${describe(error)}`);
           }),
         ),
       );
-      for (const r of interrupted) {
-        r.controller.abort(new ReelforgeError('cancelled', 'The worker is shutting down; the job will resume.', { retryable: true }));
+      for (const r of resuming) {
+        r.controller.abort(interrupted());
       }
       // A processor that ignores its signal must not hold shutdown forever.
       await Promise.race([this.pq.onIdle(), new Promise((r) => setTimeout(r, 10_000).unref())]);

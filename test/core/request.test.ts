@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ReelforgeError } from '../../src/core/errors.js';
+import { paramsOf, ReelforgeError } from '../../src/core/errors.js';
 import { aspectSize, parseVideoCommandText, validateVideoRequest } from '../../src/core/request.js';
 
 function rejection(fn: () => unknown): ReelforgeError {
@@ -41,14 +41,14 @@ describe('validateVideoRequest', () => {
   ])('refuses the duration %s saying what is allowed', (duration, reason) => {
     const error = rejection(() => validateVideoRequest({ duration, topic: 'x' }));
     expect(error.code).toBe('bad_input');
-    expect(error.params.reason).toBe(reason);
+    expect(paramsOf(error, 'bad_input').reason).toBe(reason);
     expect(error.message).toMatch(/10 to 180/);
   });
 
   it('refuses an empty or huge topic', () => {
-    expect(rejection(() => validateVideoRequest({ duration: 20, topic: '   ' })).params.reason).toBe('topic_empty');
+    expect(paramsOf(rejection(() => validateVideoRequest({ duration: 20, topic: '   ' })), 'bad_input').reason).toBe('topic_empty');
     const long = rejection(() => validateVideoRequest({ duration: 20, topic: 'x'.repeat(10_000) }));
-    expect(long.params.reason).toBe('topic_too_long');
+    expect(paramsOf(long, 'bad_input').reason).toBe('topic_too_long');
     expect(long.message).toContain('10000');
   });
 
@@ -57,9 +57,9 @@ describe('validateVideoRequest', () => {
   });
 
   it('refuses unknown tiers, aspects and languages', () => {
-    expect(rejection(() => validateVideoRequest({ topic: 't', tier: 'max' })).params.reason).toBe('tier');
-    expect(rejection(() => validateVideoRequest({ topic: 't', aspect: '4:3' })).params.reason).toBe('aspect');
-    expect(rejection(() => validateVideoRequest({ topic: 't', lang: 'english!' })).params.reason).toBe('lang');
+    expect(paramsOf(rejection(() => validateVideoRequest({ topic: 't', tier: 'max' })), 'bad_input').reason).toBe('tier');
+    expect(paramsOf(rejection(() => validateVideoRequest({ topic: 't', aspect: '4:3' })), 'bad_input').reason).toBe('aspect');
+    expect(paramsOf(rejection(() => validateVideoRequest({ topic: 't', lang: 'english!' })), 'bad_input').reason).toBe('lang');
   });
 
   it('takes its topic from the script when only a script is given', () => {

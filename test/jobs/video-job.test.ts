@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ChatTarget, TelegramTarget } from '../../src/core/chat-target.js';
-import { ReelforgeError } from '../../src/core/errors.js';
+import { ReelforgeError, cancelled } from '../../src/core/errors.js';
 import type { ProgressSnapshot } from '../../src/core/progress.js';
 import type { Receipt } from '../../src/core/receipt.js';
 import type { DeliverInput, Notifier } from '../../src/jobs/notifier.js';
@@ -126,8 +126,8 @@ describe('the video job', () => {
     const controller = new AbortController();
     const notifier = new RecordingNotifier();
     const render: RenderVideo = () => {
-      controller.abort(new ReelforgeError('cancelled', 'shutting down', { retryable: true }));
-      return Promise.reject(new ReelforgeError('cancelled', 'sleep interrupted'));
+      controller.abort(cancelled('shutting down', { retryable: true }));
+      return Promise.reject(cancelled('sleep interrupted'));
     };
     const run = createVideoJobProcessor({ render, notifiers: notifierRegistry([notifier]) })(jobContext({ signal: controller.signal }));
     await expect(run).rejects.toMatchObject({ code: 'cancelled', retryable: true });
@@ -138,7 +138,7 @@ describe('the video job', () => {
     const controller = new AbortController();
     const notifier = new RecordingNotifier();
     const render: RenderVideo = () => {
-      controller.abort(new ReelforgeError('cancelled', 'The job was cancelled.'));
+      controller.abort(cancelled());
       return Promise.reject(new Error('ffmpeg killed'));
     };
     await expect(createVideoJobProcessor({ render, notifiers: notifierRegistry([notifier]) })(jobContext({ signal: controller.signal }))).rejects.toMatchObject({
@@ -156,8 +156,8 @@ describe('classifyJobEnd', () => {
     expect(classifyJobEnd({ signal: idle, lastAttempt: true }, new ReelforgeError('provider_unavailable', 'x', { retryable: true })).kind).toBe('failed');
     expect(classifyJobEnd({ signal: idle, lastAttempt: false }, new ReelforgeError('content_policy', 'x')).kind).toBe('failed');
     expect(classifyJobEnd({ signal: idle, lastAttempt: false }, new Error('bug'))).toMatchObject({ kind: 'failed', error: { code: 'internal' } });
-    expect(classifyJobEnd({ signal: idle, lastAttempt: false }, new ReelforgeError('cancelled', 'x')).kind).toBe('cancelled');
-    expect(classifyJobEnd({ signal: idle, lastAttempt: false }, new ReelforgeError('cancelled', 'x', { retryable: true })).kind).toBe('interrupted');
+    expect(classifyJobEnd({ signal: idle, lastAttempt: false }, cancelled('x')).kind).toBe('cancelled');
+    expect(classifyJobEnd({ signal: idle, lastAttempt: false }, cancelled('x', { retryable: true })).kind).toBe('interrupted');
   });
 });
 

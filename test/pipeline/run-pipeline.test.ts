@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ReelforgeError } from '../../src/core/errors.js';
+import { cancelled } from '../../src/core/errors.js';
 import type { ProgressEvent } from '../../src/core/progress.js';
 import { validateVideoRequest } from '../../src/core/request.js';
 import { MemoryAssembler, MemoryImages, MemoryMusic, MemoryScriptWriter, MemorySpeech, Recorder } from '../../src/providers/memory/index.js';
@@ -179,7 +179,7 @@ describe('runPipeline', () => {
       { request: validateVideoRequest({ duration: 30, topic: 'Tea' }), workDir: dir, outPath: join(dir, 'o.mp4'), signal: controller.signal },
       d,
     );
-    setTimeout(() => controller.abort(new ReelforgeError('cancelled', 'The job was cancelled.')), 60);
+    setTimeout(() => controller.abort(cancelled()), 60);
     await expect(run).rejects.toMatchObject({ code: 'cancelled' });
     expect(performance.now() - started).toBeLessThan(900);
   });

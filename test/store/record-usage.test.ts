@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ReelforgeError } from '../../src/core/errors.js';
+import { ReelforgeError, cancelled } from '../../src/core/errors.js';
 import type { Receipt } from '../../src/core/receipt.js';
 import type { JobContext, JobProcessor } from '../../src/queue/types.js';
 import { MemorySettingsStore } from '../../src/store/memory-settings-store.js';
@@ -41,9 +41,9 @@ describe('usage recording around the job processor', () => {
 
   it('counts a cancel, but not a shutdown that will resume the job', async () => {
     const store = new MemorySettingsStore();
-    await expect(withUsageRecording(() => Promise.reject(new ReelforgeError('cancelled', 'x')), store)(job(1, true))).rejects.toBeDefined();
+    await expect(withUsageRecording(() => Promise.reject(cancelled('x')), store)(job(1, true))).rejects.toBeDefined();
     await expect(
-      withUsageRecording(() => Promise.reject(new ReelforgeError('cancelled', 'x', { retryable: true })), store)(job(1, true)),
+      withUsageRecording(() => Promise.reject(cancelled('x', { retryable: true })), store)(job(1, true)),
     ).rejects.toBeDefined();
     expect(await store.stats()).toMatchObject({ jobs: 1, cancelled: 1 });
   });

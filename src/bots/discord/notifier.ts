@@ -13,7 +13,7 @@ import { basename } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RawFile, REST } from '@discordjs/rest';
 import type { DiscordTarget } from '../../core/chat-target.js';
-import { ReelforgeError } from '../../core/errors.js';
+import { tooLarge, type ReelforgeError } from '../../core/errors.js';
 import type { ProgressSnapshot } from '../../core/progress.js';
 import { formatReceiptLine } from '../../core/receipt.js';
 import type { DeliverInput, Notifier } from '../../jobs/notifier.js';
@@ -126,11 +126,8 @@ export class DiscordNotifier implements Notifier<DiscordTarget> {
     this.stopProgress(state);
     const limit = this.uploadLimitBytes(target);
     // Size first: a file over the limit is never read into memory.
-    if ((await stat(video.path)).size > limit) {
-      throw new ReelforgeError('too_large', 'The video is larger than this Discord channel accepts.', {
-        params: { limitMb: Math.floor(limit / 1048576) },
-      });
-    }
+    const { size } = await stat(video.path);
+    if (size > limit) throw tooLarge(size, limit, 'The video is larger than this Discord channel accepts.');
     const data = await readFile(video.path);
     const { receipt } = video;
     const filename = videoFileName(receipt.title, video.path);

@@ -4,7 +4,7 @@
  * ReelforgeErrors whose messages and causes never carry a token (interaction tokens sit in URLs).
  */
 import { DiscordAPIError, HTTPError, REST, RESTEvents, type APIRequest, type RateLimitData, type ResponseLike } from '@discordjs/rest';
-import { ReelforgeError } from '../../core/errors.js';
+import { ReelforgeError, tooLarge } from '../../core/errors.js';
 
 export type DiscordLog = (line: string, fields?: Record<string, unknown>) => void;
 
@@ -139,10 +139,7 @@ export function toDiscordFailure(error: unknown, limitBytes?: number): Reelforge
   const cause = new Error(describeDiscordError(error));
   const failure = asRestFailure(error);
   if (failure?.kind === 'api' && (failure.status === 413 || failure.code === DiscordErrorCode.requestTooLarge)) {
-    return new ReelforgeError('too_large', 'The video is larger than this Discord channel accepts.', {
-      cause,
-      ...(limitBytes !== undefined ? { params: { limitMb: Math.floor(limitBytes / 1048576) } } : {}),
-    });
+    return tooLarge(undefined, limitBytes, 'The video is larger than this Discord channel accepts.', cause);
   }
   if (failure?.kind === 'api') {
     return new ReelforgeError('internal', 'Discord refused a message from the bot.', { cause });

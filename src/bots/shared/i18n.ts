@@ -3,7 +3,7 @@
  * adds its own formatting (and escaping) on top. Russian is picked for locales starting with `ru`,
  * English for everything else.
  */
-import type { ErrorCode } from '../../core/errors.js';
+import { megabytes, paramsOf, type ErrorLike } from '../../core/errors.js';
 import { MAX_DURATION_SEC, MAX_TOPIC_CHARS, MIN_DURATION_SEC } from '../../core/request.js';
 import type { Stage } from '../../core/progress.js';
 
@@ -14,11 +14,7 @@ export function pickLocale(code: string | undefined | null): BotLocale {
   return code?.toLowerCase().startsWith('ru') ? 'ru' : 'en';
 }
 
-/** The parts of an error a bot needs to explain it; a ReelforgeError or its JSON form both fit. */
-export interface ErrorLike {
-  code: ErrorCode;
-  params?: Record<string, string | number>;
-}
+export type { ErrorLike };
 
 export interface HelpOptions {
   /** How the command is typed on this platform. */
@@ -83,8 +79,10 @@ function etaRu(sec: number): string {
   return `около ${min} мин`;
 }
 
-function param(error: ErrorLike, key: string): string | number | undefined {
-  return error.params?.[key];
+/** The upload limit in MB when the error says it. */
+function limitMb(error: ErrorLike): number | undefined {
+  const { limitBytes } = paramsOf(error, 'too_large');
+  return limitBytes === undefined ? undefined : megabytes(limitBytes);
 }
 
 const en: BotTexts = {
@@ -139,7 +137,7 @@ const en: BotTexts = {
       case 'content_policy':
         return 'That topic was refused by the content policy. Please try a different topic.';
       case 'too_large': {
-        const mb = param(error, 'limitMb');
+        const mb = limitMb(error);
         return mb === undefined
           ? 'The video came out too large to send in this chat. Try a shorter duration.'
           : `The video came out larger than this chat accepts (${mb} MB). Try a shorter duration.`;
@@ -170,19 +168,20 @@ const en: BotTexts = {
 };
 
 function badInputEn(error: ErrorLike): string {
-  const min = param(error, 'min') ?? MIN_DURATION_SEC;
-  const max = param(error, 'max') ?? MAX_DURATION_SEC;
-  switch (param(error, 'reason')) {
+  const params = paramsOf(error, 'bad_input');
+  const min = params.min ?? MIN_DURATION_SEC;
+  const max = params.max ?? MAX_DURATION_SEC;
+  switch (params.reason) {
     case 'duration_not_number':
       return `The length must be whole seconds from ${min} to ${max}, e.g. /video 30 The fall of Constantinople`;
     case 'duration_range':
-      return `A video can be ${min} to ${max} seconds long, not ${param(error, 'value') ?? 'that'}.`;
+      return `A video can be ${min} to ${max} seconds long, not ${params.value ?? 'that'}.`;
     case 'topic_empty':
       return 'Tell me what the video is about, e.g. /video 30 The fall of Constantinople';
     case 'topic_too_long':
-      return `The topic is too long (${param(error, 'value') ?? 'over'} characters): keep it under ${param(error, 'max') ?? MAX_TOPIC_CHARS}.`;
+      return `The topic is too long (${params.value ?? 'over'} characters): keep it under ${params.max ?? MAX_TOPIC_CHARS}.`;
     case 'script_too_long':
-      return `The script is too long: keep it under ${param(error, 'max') ?? 20000} characters.`;
+      return `The script is too long: keep it under ${params.max ?? 20000} characters.`;
     case 'tier':
       return 'Unknown tier: use ultra_fast, balanced, quality or auto.';
     case 'tier_args':
@@ -248,7 +247,7 @@ const ru: BotTexts = {
       case 'content_policy':
         return 'Эта тема отклонена правилами контента. Попробуйте другую тему.';
       case 'too_large': {
-        const mb = param(error, 'limitMb');
+        const mb = limitMb(error);
         return mb === undefined
           ? 'Видео получилось слишком большим для этого чата. Попробуйте покороче.'
           : `Видео получилось больше, чем принимает этот чат (${mb} МБ). Попробуйте покороче.`;
@@ -279,19 +278,20 @@ const ru: BotTexts = {
 };
 
 function badInputRu(error: ErrorLike): string {
-  const min = param(error, 'min') ?? MIN_DURATION_SEC;
-  const max = param(error, 'max') ?? MAX_DURATION_SEC;
-  switch (param(error, 'reason')) {
+  const params = paramsOf(error, 'bad_input');
+  const min = params.min ?? MIN_DURATION_SEC;
+  const max = params.max ?? MAX_DURATION_SEC;
+  switch (params.reason) {
     case 'duration_not_number':
       return `Длина — целое число секунд от ${min} до ${max}, например: /video 30 Падение Константинополя`;
     case 'duration_range':
-      return `Видео может длиться от ${min} до ${max} секунд, а не ${param(error, 'value') ?? 'столько'}.`;
+      return `Видео может длиться от ${min} до ${max} секунд, а не ${params.value ?? 'столько'}.`;
     case 'topic_empty':
       return 'Напишите, о чём видео, например: /video 30 Падение Константинополя';
     case 'topic_too_long':
-      return `Тема слишком длинная (${param(error, 'value') ?? 'много'} символов): не больше ${param(error, 'max') ?? MAX_TOPIC_CHARS}.`;
+      return `Тема слишком длинная (${params.value ?? 'много'} символов): не больше ${params.max ?? MAX_TOPIC_CHARS}.`;
     case 'script_too_long':
-      return `Сценарий слишком длинный: не больше ${param(error, 'max') ?? 20000} символов.`;
+      return `Сценарий слишком длинный: не больше ${params.max ?? 20000} символов.`;
     case 'tier':
       return 'Неизвестный режим: ultra_fast, balanced, quality или auto.';
     case 'tier_args':

@@ -4,7 +4,7 @@
  */
 import { autoRetry } from '@grammyjs/auto-retry';
 import { Api, GrammyError, HttpError } from 'grammy';
-import { ReelforgeError } from '../../core/errors.js';
+import { ReelforgeError, tooLarge } from '../../core/errors.js';
 
 export const DEFAULT_API_ROOT = 'https://api.telegram.org';
 
@@ -50,10 +50,7 @@ export function toTelegramError(error: unknown, what: string, limitBytes?: numbe
   if (error instanceof ReelforgeError) return error;
   if (error instanceof GrammyError) {
     if (error.error_code === 413) {
-      return new ReelforgeError('too_large', 'The video is larger than this chat accepts.', {
-        cause: error,
-        ...(limitBytes !== undefined ? { params: { limitMb: Math.floor(limitBytes / 1048576) } } : {}),
-      });
+      return tooLarge(undefined, limitBytes, 'The video is larger than this chat accepts.', error);
     }
     const retryable = error.error_code === 429 || error.error_code >= 500;
     return new ReelforgeError(retryable ? 'provider_unavailable' : 'internal', `Telegram refused to ${what}: ${error.description}`, {

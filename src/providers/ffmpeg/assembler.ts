@@ -15,7 +15,7 @@ import { copyFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import PQueue from 'p-queue';
-import { ReelforgeError, toReelforgeError } from '../../core/errors.js';
+import { ReelforgeError, toReelforgeError, cancelledBy, tooLarge } from '../../core/errors.js';
 import type {
   AudioMixInput,
   FinishInput,
@@ -129,10 +129,10 @@ export class FfmpegAssembler implements VideoAssembler {
     what: Pick<RenderTiming, 'kind' | 'index'>,
     priority = 0,
   ): Promise<T> {
-    if (signal?.aborted) return Promise.reject(cancelled(signal));
+    if (signal?.aborted) return Promise.reject(cancelledBy(signal));
     const queuedAt = performance.now();
     return new Promise<T>((resolve, reject) => {
-      const onAbortWhileWaiting = (): void => reject(cancelled(signal));
+      const onAbortWhileWaiting = (): void => reject(cancelledBy(signal));
       signal?.addEventListener('abort', onAbortWhileWaiting, { once: true });
       void this.pool.add(async () => {
         signal?.removeEventListener('abort', onAbortWhileWaiting);
@@ -150,13 +150,6 @@ export class FfmpegAssembler implements VideoAssembler {
       }, { priority });
     });
   }
-}
-
-function cancelled(signal: AbortSignal | undefined): ReelforgeError {
-  const reason: unknown = signal?.reason;
-  return reason instanceof ReelforgeError && reason.code === 'cancelled'
-    ? reason
-    : new ReelforgeError('cancelled', 'The job was cancelled.', { cause: reason });
 }
 
 // ---------------------------------------------------------------- segments
@@ -515,9 +508,7 @@ export async function fitToSize(inPath: string, outPath: string, maxBytes: numbe
     const audioBps = hasAudio ? (totalBps >= 1_000_000 ? 128_000 : 96_000) : 0;
     const videoBps = Math.floor(totalBps - audioBps);
     if (videoBps < MIN_VIDEO_BPS) {
-      throw new ReelforgeError('too_large', 'The video is too long to fit the upload limit.', {
-        params: { maxMb: Math.round((maxBytes / 1_048_576) * 10) / 10 },
-      });
+      throw tooLarge(info.sizeBytes, maxBytes, 'The video is too long to fit the upload limit.');
     }
     const fps = video.fps ?? 30;
     const size = fitSizeForBitrate(video.width, video.height, videoBps, fps);
@@ -548,9 +539,7 @@ export async function fitToSize(inPath: string, outPath: string, maxBytes: numbe
     if (result.sizeBytes <= maxBytes) return result;
   }
   await rm(outPath, { force: true });
-  throw new ReelforgeError('too_large', 'The video could not be made small enough for the upload limit.', {
-    params: { maxMb: Math.round((maxBytes / 1_048_576) * 10) / 10 },
-  });
+  throw tooLarge(info.sizeBytes, maxBytes, 'The video could not be made small enough for the upload limit.');
 }
 
 /** Below ~0.05 bits per pixel x264 smears; a smaller frame at the same bitrate looks better. */

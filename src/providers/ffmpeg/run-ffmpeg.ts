@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import type { Writable } from 'node:stream';
 import { childProcessEnv } from '../../config.js';
-import { ReelforgeError } from '../../core/errors.js';
+import { ReelforgeError, cancelledBy } from '../../core/errors.js';
 
 export const INSTALL_HINT =
   'Install it with: sudo apt-get install -y ffmpeg espeak-ng fonts-dejavu-core (or run: npm run setup)';
@@ -80,7 +80,7 @@ export async function runFfprobe(args: readonly string[], options: RunToolOption
  */
 export function runTool(binary: string, args: readonly string[], options: RunToolOptions = {}): Promise<RunToolResult> {
   const { signal } = options;
-  if (signal?.aborted) return Promise.reject(cancelledError(signal));
+  if (signal?.aborted) return Promise.reject(cancelledBy(signal));
 
   return new Promise<RunToolResult>((resolve, reject) => {
     // A minimal environment: programs that parse untrusted media never see a secret of ours.
@@ -164,7 +164,7 @@ export function runTool(binary: string, args: readonly string[], options: RunToo
       if (spawnError?.code === 'ENOENT') {
         reject(new ReelforgeError('missing_dependency', `${binary} is not installed. ${INSTALL_HINT}`, { cause: spawnError }));
       } else if (aborted && signal) {
-        reject(cancelledError(signal));
+        reject(cancelledBy(signal));
       } else if (spawnError) {
         reject(new ReelforgeError('render_failed', `Could not start ${binary}.`, { cause: spawnError }));
       } else if (feedFailed) {
@@ -177,13 +177,6 @@ export function runTool(binary: string, args: readonly string[], options: RunToo
       }
     });
   });
-}
-
-function cancelledError(signal: AbortSignal): ReelforgeError {
-  const reason: unknown = signal.reason;
-  return reason instanceof ReelforgeError && reason.code === 'cancelled'
-    ? reason
-    : new ReelforgeError('cancelled', 'The job was cancelled.', { cause: reason });
 }
 
 /** Debian packages that provide each program we run. */

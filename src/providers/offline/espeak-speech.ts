@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { childProcessEnv } from '../../config.js';
-import { ReelforgeError, isAbortError, throwIfCancelled } from '../../core/errors.js';
+import { ReelforgeError, isAbortError, throwIfCancelled, cancelled } from '../../core/errors.js';
 import { splitSentences } from '../../pipeline/segmenting.js';
 import type { SpeechMark, SpeechProvider, SpeechRequest, SpeechResult } from '../../pipeline/ports.js';
 import { concatWav } from './wav.js';
@@ -130,7 +130,7 @@ async function mapBounded<T, R>(
   const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   // The first failure is the cause; the others are siblings killed because of it.
   if (failure) throw controller.signal.reason instanceof Error ? controller.signal.reason : failure.reason;
-  if (controller.signal.aborted) throw new ReelforgeError('cancelled', 'The job was cancelled.');
+  if (controller.signal.aborted) throw cancelled();
   return results;
 }
 
@@ -148,7 +148,7 @@ function runEspeak(binary: string, args: string[], text: string, signal: AbortSi
       // EPIPE when espeak exits early; the exit code or the 'error' event reports the real problem.
     });
     child.on('error', (error: NodeJS.ErrnoException) => {
-      if (isAbortError(error)) reject(new ReelforgeError('cancelled', 'The job was cancelled.', { cause: error }));
+      if (isAbortError(error)) reject(cancelled(undefined, { cause: error }));
       else if (error.code === 'ENOENT') {
         reject(
           new ReelforgeError(

@@ -4,7 +4,7 @@
  * and bounded) and every failure ends as a typed `ReelforgeError` that never carries the key.
  */
 import OpenAI from 'openai';
-import { ReelforgeError, isAbortError, throwIfCancelled } from '../../core/errors.js';
+import { ReelforgeError, isAbortError, throwIfCancelled, cancelled } from '../../core/errors.js';
 
 export interface OpenAiClientOptions {
   apiKey: string;
@@ -256,7 +256,7 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     }
     function onAbort(): void {
       clearTimeout(timer);
-      reject(new ReelforgeError('cancelled', 'The job was cancelled.'));
+      reject(cancelled());
     }
     signal?.addEventListener('abort', onAbort, { once: true });
   });
@@ -286,7 +286,7 @@ function safeCause(error: unknown, redact: (s: string) => string): Error {
 export function toProviderError(error: unknown, what: string, redact: (s: string) => string = (s) => s): ReelforgeError {
   if (error instanceof ReelforgeError) return error;
   if (isAbortError(error) || error instanceof OpenAI.APIUserAbortError) {
-    return new ReelforgeError('cancelled', 'The job was cancelled.', { cause: safeCause(error, redact) });
+    return cancelled(undefined, { cause: safeCause(error, redact) });
   }
   const cause = safeCause(error, redact);
   const params = { provider: 'openai', what };

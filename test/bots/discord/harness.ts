@@ -11,7 +11,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { createDiscordBot, type DiscordBot } from '../../../src/bots/discord/bot.js';
 import { DiscordNotifier } from '../../../src/bots/discord/notifier.js';
-import { ReelforgeError } from '../../../src/core/errors.js';
 import type { ProgressEvent } from '../../../src/core/progress.js';
 import type { Receipt } from '../../../src/core/receipt.js';
 import { tierForDuration, type Tier } from '../../../src/core/tiers.js';
@@ -65,8 +64,6 @@ export interface Harness {
   plans: Map<string, RenderPlan>;
   renders: RenderCall[];
   logs: Array<{ line: string; fields?: Record<string, unknown> }>;
-  /** Whether the processor re-encodes too-large videos (otherwise they fail with too_large). */
-  useFitToSize: boolean;
   close(): Promise<void>;
 }
 
@@ -123,7 +120,6 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     plans,
     renders,
     logs,
-    useFitToSize: true,
     bot: createDiscordBot({
       token: TOKEN,
       applicationId: APP_ID,
@@ -143,10 +139,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       await rm(dataDir, { recursive: true, force: true });
     },
   };
-  const fit: FitToSize = async (path, maxBytes, signal) => {
-    if (!harness.useFitToSize) throw new ReelforgeError('too_large', 'too large', { params: { limitMb: Math.floor(maxBytes / 1048576) } });
-    return fitToSize(path, path.replace(/\.mp4$/, '.fit.mp4'), maxBytes, signal);
-  };
+  const fit: FitToSize = (path, maxBytes, signal) => fitToSize(path, path.replace(/\.mp4$/, '.fit.mp4'), maxBytes, signal);
   await queue.work(createVideoJobProcessor({ render, notifiers: notifierRegistry([notifier]), fitToSize: fit, log }));
   await harness.bot.start();
   return harness;

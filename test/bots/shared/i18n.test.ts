@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { botTexts, errorText, formatClock, pickLocale } from '../../../src/bots/shared/i18n.js';
-import { ERROR_CODES, ReelforgeError } from '../../../src/core/errors.js';
+import { ERROR_CODES, ReelforgeError, tooLarge } from '../../../src/core/errors.js';
 import { parseDuration, validateVideoRequest } from '../../../src/core/request.js';
 import { STAGES } from '../../../src/core/progress.js';
 
@@ -40,7 +40,9 @@ describe('bot texts', () => {
       'The topic is too long (5000 characters): keep it under 300.',
     );
     expect(errorText(caught(() => validateVideoRequest({ topic: 'x', tier: 'turbo' })), 'en')).toMatch(/Unknown tier/);
-    expect(errorText({ code: 'too_large', params: { limitMb: 50 } }, 'en')).toMatch(/\(50 MB\)/);
+    expect(errorText(tooLarge(60 * 1048576, 50 * 1048576), 'en')).toMatch(/\(50 MB\)/);
+    expect(errorText(tooLarge(undefined, 9.5 * 1048576), 'ru')).toMatch(/\(9\.5 МБ\)/);
+    expect(errorText(tooLarge(undefined, undefined), 'en')).toBe('The video came out too large to send in this chat. Try a shorter duration.');
   });
 
   it('says the place in line and a rough wait', () => {

@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { ReelforgeError } from '../../../src/core/errors.js';
+import { cancelled } from '../../../src/core/errors.js';
 import type { Receipt } from '../../../src/core/receipt.js';
 import { tierForDuration } from '../../../src/core/tiers.js';
 import type { RenderVideo } from '../../../src/jobs/video-job.js';
@@ -35,10 +35,6 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     };
     signal.addEventListener('abort', onAbort, { once: true });
   });
-}
-
-function cancelled(): ReelforgeError {
-  return new ReelforgeError('cancelled', 'The job was cancelled.');
 }
 
 export async function probe(path: string): Promise<{ durationSec: number; video?: { codec: string; width: number; height: number }; audio?: { codec: string } }> {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TelegramNotifier } from '../../../src/bots/telegram/notifier.js';
 import type { TelegramTarget } from '../../../src/core/chat-target.js';
-import { ReelforgeError } from '../../../src/core/errors.js';
+import { ReelforgeError, cancelled } from '../../../src/core/errors.js';
 import { applyProgress, emptySnapshot, type ProgressEvent, type ProgressSnapshot } from '../../../src/core/progress.js';
 import type { Receipt } from '../../../src/core/receipt.js';
 import { FakeTelegramServer, type FakeChat } from '../../fakes/telegram-server.js';
@@ -125,7 +125,7 @@ describe('TelegramNotifier delivery and failure', () => {
     const target = await progressTarget(fake.privateChat({ ...alice, id: 5005 }), notifier);
     fake.uploadLimitBytes = 32 * 1024;
     try {
-      await expect(notifier.deliver(target, { path, receipt })).rejects.toMatchObject({ code: 'too_large', params: { limitMb: 20 } });
+      await expect(notifier.deliver(target, { path, receipt })).rejects.toMatchObject({ code: 'too_large', params: { limitBytes: 20 * 1024 * 1024 } });
     } finally {
       fake.uploadLimitBytes = 50 * 1024 * 1024;
     }
@@ -150,7 +150,7 @@ describe('TelegramNotifier delivery and failure', () => {
     const chat = fake.privateChat({ ...alice, id: 5009 });
     const target = await progressTarget(chat, notifier);
     const controller = new AbortController();
-    controller.abort(new ReelforgeError('cancelled', 'The job was cancelled.'));
+    controller.abort(cancelled());
     await expect(notifier.deliver(target, { path, receipt }, controller.signal)).rejects.toBeDefined();
     expect(fake.botMessages(chat.id).filter((m) => m.upload)).toEqual([]);
   });

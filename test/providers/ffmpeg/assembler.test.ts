@@ -18,6 +18,7 @@ import {
   topLevelBoxes,
 } from '../../helpers/media.js';
 import { caught } from '../../helpers/errors.js';
+import { errorText } from '../../../src/bots/shared/i18n.js';
 
 const W = 270;
 const H = 480;
@@ -250,6 +251,9 @@ describe('FfmpegAssembler: three segments joined into a finished short', () => {
   it('fitToSize says too_large when the limit would need a uselessly low bitrate', async () => {
     const error = await caught(fitToSize(video.path, join(dir, 'tiny.mp4'), 20_000));
     expect(error.code).toBe('too_large');
+    expect(error.params).toEqual({ bytes: video.sizeBytes, limitBytes: 20_000 });
+    // The chat hears the limit (a wrong param name once hid it).
+    expect(errorText(error, 'en')).toMatch(/\(0\.02 MB\)/);
     await expect(stat(join(dir, 'tiny.mp4'))).rejects.toThrow();
   });
 });

@@ -10,6 +10,7 @@ import { OpenAiLlm } from '../../../src/providers/openai/llm.js';
 import { z } from 'zod';
 import { FakeOpenAiServer } from '../../fakes/openai-server.js';
 import { caught } from '../../helpers/errors.js';
+import { paramsOf } from '../../../src/core/errors.js';
 
 const SECRET = 'sk-proj-SUPERSECRETKEY1234567890';
 const answer = z.object({ text: z.string() });
@@ -58,7 +59,7 @@ describe('the OpenAI client against a fake server', () => {
     const wrongKey = 'sk-proj-WRONGKEY0987654321abcdef';
     const error = await caught(ask(llmWith(wrongKey)));
     expect(error.code).toBe('provider_refused');
-    expect(error.params.reason).toBe('auth');
+    expect(paramsOf(error, 'provider_refused').reason).toBe('auth');
     expect(error.retryable).toBe(false);
     const everything = JSON.stringify({ m: error.message, c: String((error.cause as Error).message), p: error.params });
     expect(everything).not.toContain(wrongKey);
@@ -70,7 +71,7 @@ describe('the OpenAI client against a fake server', () => {
     fake.inject('chat', { kind: 'quota' });
     const error = await caught(ask(llmWith()));
     expect(error.code).toBe('provider_refused');
-    expect(error.params.reason).toBe('quota');
+    expect(paramsOf(error, 'provider_refused').reason).toBe('quota');
     expect(fake.requestsTo('chat')).toHaveLength(1);
   });
 
@@ -96,7 +97,7 @@ describe('the OpenAI client against a fake server', () => {
     const error = await caught(ask(llmWith(SECRET, 3)));
     expect(error.code).toBe('provider_unavailable');
     expect(error.retryable).toBe(true);
-    expect(error.params.attempts).toBe(3);
+    expect(paramsOf(error, 'provider_unavailable').attempts).toBe(3);
     expect(fake.requestsTo('chat').map((r) => r.status)).toEqual([500, 500, 500]);
   });
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ReelforgeError } from '../../../src/core/errors.js';
+import { paramsOf, ReelforgeError } from '../../../src/core/errors.js';
 import { memoryLlmCache } from '../../../src/providers/cache/llm-cache.js';
 import { createOpenAiClient } from '../../../src/providers/openai/client.js';
 import { OpenAiLlm, parseStructured, toStrictJsonSchema } from '../../../src/providers/openai/llm.js';
@@ -103,7 +103,7 @@ describe('structured chat completions', () => {
     const error = await makeLlm().structured(request).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ReelforgeError);
     expect((error as ReelforgeError).code).toBe('provider_unavailable');
-    expect((error as ReelforgeError).params.reason).toBe('bad_output');
+    expect(paramsOf(error as ReelforgeError, 'provider_unavailable').reason).toBe('bad_output');
     expect(fake.requestsTo('chat')).toHaveLength(2);
   });
 
