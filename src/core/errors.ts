@@ -34,7 +34,9 @@ export type BadInputReason =
   | 'tier'
   | 'tier_args'
   | 'aspect'
-  | 'lang';
+  | 'lang'
+  | 'storyboard_invalid'
+  | 'storyboard_json';
 
 /** Why a provider failed, when it said. */
 export type ProviderReason =
