@@ -73,7 +73,7 @@ export interface ErrorParams {
   too_large: { bytes?: number; limitBytes?: number };
   missing_dependency: Record<string, never>;
   config: ProviderParams;
-  render_failed: { bytes?: number };
+  render_failed: { bytes?: number; reason?: 'time_limit'; limitMin?: number };
   /** Figures for the logs only (sizes, scales); never shown to a user. */
   internal: Readonly<Record<string, number>>;
 }

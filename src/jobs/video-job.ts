@@ -4,7 +4,7 @@
  * Whichever process runs the job notifies the chat, through the platform's HTTP API alone.
  */
 import type { ChatTarget } from '../core/chat-target.js';
-import { tooLarge } from '../core/errors.js';
+import { ReelforgeError, tooLarge } from '../core/errors.js';
 import { applyProgress, emptySnapshot, type ProgressEvent, type ProgressSnapshot } from '../core/progress.js';
 import type { Receipt } from '../core/receipt.js';
 import { classifyJobEnd } from '../queue/job-end.js';

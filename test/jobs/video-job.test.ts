@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ChatTarget, TelegramTarget } from '../../src/core/chat-target.js';
-import { ReelforgeError, cancelled } from '../../src/core/errors.js';
+import { ReelforgeError, cancelled, paramsOf } from '../../src/core/errors.js';
 import type { ProgressSnapshot } from '../../src/core/progress.js';
 import type { Receipt } from '../../src/core/receipt.js';
 import type { DeliverInput, Notifier } from '../../src/jobs/notifier.js';
@@ -188,7 +188,7 @@ describe('the job time limit', () => {
     expect(renderSignal?.aborted).toBe(true);
     expect(error).toMatchObject({ code: 'render_failed', retryable: false, params: { reason: 'time_limit' } });
     expect(classifyJobEnd(job, error).kind).toBe('failed');
-    expect(notifier.failures.map((e) => e.params.reason)).toEqual(['time_limit']);
+    expect(notifier.failures.map((e) => paramsOf(e, 'render_failed').reason)).toEqual(['time_limit']);
   });
 
   it('grows with the video: 20 minutes for a minute of video', async () => {

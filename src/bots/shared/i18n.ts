@@ -146,8 +146,8 @@ const en: BotTexts = {
       case 'config':
         return 'The bot is not set up correctly on the server; its logs show the admins what to fix.';
       case 'render_failed':
-        return param(error, 'reason') === 'time_limit'
-          ? `Making the video took longer than its limit (${param(error, 'limitMin') ?? '?'} min) and was stopped. Try a shorter video, or try again later.`
+        return paramsOf(error, 'render_failed').reason === 'time_limit'
+          ? `Making the video took longer than its limit (${paramsOf(error, 'render_failed').limitMin ?? '?'} min) and was stopped. Try a shorter video, or try again later.`
           : 'Making the video failed. Please try again.';
       case 'internal':
         return 'Something went wrong on our side. Please try again.';
@@ -256,8 +256,8 @@ const ru: BotTexts = {
       case 'config':
         return 'Бот неправильно настроен на сервере; в логах админы увидят, что исправить.';
       case 'render_failed':
-        return param(error, 'reason') === 'time_limit'
-          ? `Видео собиралось дольше отведённого времени (${param(error, 'limitMin') ?? '?'} мин) и было остановлено. Попробуйте покороче или повторите позже.`
+        return paramsOf(error, 'render_failed').reason === 'time_limit'
+          ? `Видео собиралось дольше отведённого времени (${paramsOf(error, 'render_failed').limitMin ?? '?'} мин) и было остановлено. Попробуйте покороче или повторите позже.`
           : 'Не удалось собрать видео. Попробуйте ещё раз.';
       case 'internal':
         return 'Что-то пошло не так на нашей стороне. Попробуйте ещё раз.';
