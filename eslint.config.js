@@ -15,6 +15,8 @@ const sdkHomes = {
   'src/queue/': ['bullmq'],
   'src/redis/': ['ioredis'],
   'src/providers/offline/': ['@napi-rs/canvas'],
+  'src/log.ts': ['pino'],
+  'src/metrics/': ['prom-client'],
 };
 const allSdks = Object.values(sdkHomes).flat();
 const homeOf = (sdk) => Object.keys(sdkHomes).find((home) => sdkHomes[home].includes(sdk));
@@ -31,7 +33,7 @@ const layering = [
   { files: ['src/**/*.ts'], ignores: [...Object.keys(sdkHomes), ...neutralFolders].map((f) => `${f}**`), rules: restrict(sdkPatterns(allSdks)) },
   // An SDK's home: its own SDK, no other.
   ...Object.entries(sdkHomes).map(([home, own]) => ({
-    files: [`${home}**/*.ts`],
+    files: [home.endsWith('.ts') ? home : `${home}**/*.ts`],
     rules: restrict(sdkPatterns(allSdks.filter((sdk) => !own.includes(sdk)))),
   })),
   // The pipeline and core: platform-neutral, they depend on ports and get values.

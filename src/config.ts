@@ -7,6 +7,8 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { ReelforgeError } from './core/errors.js';
+import type { SpendLimits } from './core/spend.js';
+import type { LogLevel } from './log.js';
 
 const optionalString = z
   .string()
@@ -22,6 +24,26 @@ const positiveInt = (fallback: number) =>
 const cores = Math.max(1, availableParallelism());
 
 export const ADMIN_ID_PATTERN = /^(telegram|discord):\d+$/;
+/** Telegram group ids are negative. */
+const CHAT_ID_PATTERN = /^(telegram|discord):-?\d+$/;
+
+/** `telegram:123,discord:456` as a set; unset or empty means no list. */
+const idList = (pattern: RegExp, example: string) =>
+  optionalString
+    .superRefine((value, ctx) => {
+      for (const id of splitList(value)) {
+        if (!pattern.test(id)) ctx.addIssue({ code: 'custom', message: `"${id.slice(0, 40)}" is not like ${example}` });
+      }
+    })
+    .transform((value): ReadonlySet<string> | undefined => (value === undefined ? undefined : new Set(splitList(value))));
+
+const optionalNumber = optionalString.transform((v) => (v === undefined ? undefined : Number(v)));
+
+const optionalPositive = (message: string) => optionalNumber.pipe(z.number({ message }).positive({ message: 'must be above 0' }).optional());
+
+function splitList(value: string | undefined): string[] {
+  return (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+}
 
 const envSchema = z.object({
   OPENAI_API_KEY: optionalString,
@@ -50,7 +72,8 @@ const envSchema = z.object({
   ROLE: z.enum(['all', 'bot', 'worker']).default('all'),
   ADMIN_IDS: optionalString,
   DATA_DIR: z.string().trim().min(1).default('./data'),
-  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  /** Default info for `bot` and `worker`, warn for `video` (its progress bar owns the terminal). */
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).optional(),
 
   /** Jobs generating (LLM, images, voice) at once: network-bound, so more than cores. */
   GENERATION_CONCURRENCY: positiveInt(Math.max(2, cores * 2)),
@@ -61,13 +84,36 @@ const envSchema = z.object({
   MAX_WAITING_JOBS: positiveInt(50),
   USER_MAX_ACTIVE: positiveInt(1),
   USER_MAX_WAITING: positiveInt(2),
+
+  /** The /healthz, /readyz and /metrics server; off when unset. */
+  METRICS_PORT: optionalNumber.pipe(z.number({ message: 'must be a port number' }).int({ message: 'must be a port number' }).min(1).max(65535, { message: 'must be a port number' }).optional()),
+  METRICS_HOST: z.string().trim().min(1).default('127.0.0.1'),
+  /** Who may use the bots; when either is set, everyone else (but admins) is refused. */
+  ALLOWED_USERS: idList(ADMIN_ID_PATTERN, 'telegram:123 or discord:456'),
+  ALLOWED_CHATS: idList(CHAT_ID_PATTERN, 'telegram:-100123 or discord:456'),
+  /** Per user per UTC day, and for the whole deployment per UTC day; unset means no limit. */
+  USER_DAILY_VIDEOS: optionalNumber.pipe(z.number({ message: 'must be a whole number' }).int({ message: 'must be a whole number' }).positive({ message: 'must be above 0' }).optional()),
+  USER_DAILY_USD: optionalPositive('must be an amount in dollars, e.g. 0.50'),
+  DAILY_BUDGET_USD: optionalPositive('must be an amount in dollars, e.g. 5'),
+}).superRefine((env, ctx) => {
+  if (env.METRICS_HOST !== '127.0.0.1' && env.METRICS_PORT === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['METRICS_HOST'], message: 'has no effect without METRICS_PORT' });
+  }
+  if (env.USER_DAILY_USD !== undefined && env.DAILY_BUDGET_USD !== undefined && env.USER_DAILY_USD > env.DAILY_BUDGET_USD) {
+    ctx.addIssue({ code: 'custom', path: ['USER_DAILY_USD'], message: `is above DAILY_BUDGET_USD (${env.DAILY_BUDGET_USD}); lower it or raise the budget` });
+  }
 });
+
+/** Every variable the schema reads (the .env.example test compares it with this list). */
+export const CONFIG_KEYS: readonly string[] = Object.keys(envSchema.shape);
 
 export type Env = z.infer<typeof envSchema>;
 
 export interface Config {
   dataDir: string;
-  logLevel: Env['LOG_LEVEL'];
+  logLevel: LogLevel;
+  /** `reelforge video`: LOG_LEVEL, or warn when unset. */
+  cliLogLevel: LogLevel;
   /** null means offline providers. */
   openai: null | {
     apiKey: string;
@@ -91,6 +137,14 @@ export interface Config {
   adminIds: ReadonlySet<string>;
   concurrency: { generation: number; render: number; images: number; speech: number };
   limits: { maxWaiting: number; userActive: number; userWaiting: number };
+  /** The health and metrics server; null when METRICS_PORT is unset. */
+  metrics: null | { port: number; host: string };
+  access: {
+    /** `platform:id`; null when no list is set. */
+    allowedUsers: ReadonlySet<string> | null;
+    allowedChats: ReadonlySet<string> | null;
+    limits: SpendLimits;
+  };
 }
 
 /** Reads `.env` in the working directory, if there is one, without overriding the real environment. */
@@ -135,7 +189,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const online = Boolean(e.OPENAI_API_KEY || e.OPENAI_BASE_URL);
   return {
     dataDir: resolve(e.DATA_DIR),
-    logLevel: e.LOG_LEVEL,
+    logLevel: e.LOG_LEVEL ?? 'info',
+    cliLogLevel: e.LOG_LEVEL ?? 'warn',
     openai: online
       ? {
           // Local OpenAI-compatible servers (Ollama, vLLM) accept any key.
@@ -179,6 +234,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       speech: e.TTS_CONCURRENCY,
     },
     limits: { maxWaiting: e.MAX_WAITING_JOBS, userActive: e.USER_MAX_ACTIVE, userWaiting: e.USER_MAX_WAITING },
+    metrics: e.METRICS_PORT !== undefined ? { port: e.METRICS_PORT, host: e.METRICS_HOST } : null,
+    access: {
+      allowedUsers: e.ALLOWED_USERS ?? null,
+      allowedChats: e.ALLOWED_CHATS ?? null,
+      limits: {
+        ...(e.USER_DAILY_VIDEOS !== undefined ? { userVideos: e.USER_DAILY_VIDEOS } : {}),
+        ...(e.USER_DAILY_USD !== undefined ? { userUsd: e.USER_DAILY_USD } : {}),
+        ...(e.DAILY_BUDGET_USD !== undefined ? { budgetUsd: e.DAILY_BUDGET_USD } : {}),
+      },
+    },
   };
 }
 

@@ -38,7 +38,12 @@ import { OfflineScriptWriter } from './providers/offline/script-writer.js';
 import { limitImages, limitSpeech } from './providers/limit.js';
 import { createOpenAiProviders } from './providers/openai/index.js';
 import { createSegmentReview } from './pipeline/dedup.js';
-import { buildPricingTable, estimateCost } from './pipeline/pricing.js';
+import { buildPricingTable, estimateCost, estimateJobCost } from './pipeline/pricing.js';
+import { targetSegmentCount } from './pipeline/segmenting.js';
+import { withAdmission } from './access/admission.js';
+import { createMetrics } from './metrics/metrics.js';
+import { withJobMetrics } from './metrics/observe-jobs.js';
+import { startMetricsServer } from './metrics/server.js';
 
 /** The folder holding package.json, music/ and prompts/, wherever the command is run from. */
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -52,6 +57,8 @@ export interface Runtime {
 
 export interface RenderOptions {
   jobId?: string;
+  /** The job's logger (with jobId, platform, user and chat); otherwise the runtime's, with the jobId. */
+  log?: Logger;
   signal?: AbortSignal;
   onProgress?: (event: ProgressEvent) => void;
   outPath?: string;
@@ -87,6 +94,7 @@ export function createRuntime(config: Config, log: Logger = loggerFor(config), o
     deps,
     async render(request, options) {
       const jobId = options.jobId ?? randomUUID().slice(0, 8);
+      const jobLog = options.log ?? log.child({ jobId });
       const outDir = join(config.dataDir, 'out');
       const workRoot = join(config.dataDir, 'work');
       await Promise.all([mkdir(outDir, { recursive: true }), mkdir(workRoot, { recursive: true })]);
@@ -112,7 +120,7 @@ export function createRuntime(config: Config, log: Logger = loggerFor(config), o
           thumbnailPath = outPath.replace(/\.mp4$/i, '') + '.jpg';
           await extractThumbnail(outPath, thumbnailPath, Math.min(1.5, receipt.durationSec / 2), options.signal);
         }
-        log.info('video rendered', { jobId, output: receipt.output, seconds: receipt.durationSec, tokens: receipt.llm.totalTokens, costUsd: receipt.costUsd, ms: receipt.timingsMs.total });
+        jobLog.info('video rendered', { output: receipt.output, seconds: receipt.durationSec, tokens: receipt.llm.totalTokens, costUsd: receipt.costUsd, ms: receipt.timingsMs.total });
         return { path: outPath, receipt, ...(thumbnailPath ? { thumbnailPath } : {}) };
       } finally {
         // Scratch files go whatever happened; the output and the caches stay.
@@ -173,9 +181,29 @@ export function createPipelineDeps(config: Config, log: Logger, overrides: Parti
   };
 }
 
-function loggerFor(config: Config): Logger {
+/** A job's expected cost from its length and the configured models; 0 with offline providers. */
+function requestEstimator(config: Config): (request: VideoRequest) => number {
+  const openai = config.openai;
+  if (!openai) return () => 0;
+  const pricing = buildPricingTable(config.pricingOverrides);
+  return (request) =>
+    estimateJobCost(
+      {
+        durationSec: request.durationSec,
+        llmModel: openai.llmModel,
+        imageModel: openai.imageModel,
+        imageQuality: openai.imageQuality,
+        ttsModel: openai.ttsModel,
+        images: targetSegmentCount(request.durationSec),
+        size: request.aspect === '1:1' ? '1024x1024' : '1024x1536',
+      },
+      pricing,
+    );
+}
+
+function loggerFor(config: Config, level = config.logLevel): Logger {
   const webhookSecret = config.telegram?.mode.kind === 'webhook' ? config.telegram.mode.secret : undefined;
-  return createLogger(config.logLevel, [config.openai?.apiKey, config.telegram?.token, config.discord?.token, webhookSecret, redisPassword(config.redisUrl)]);
+  return createLogger(level, [config.openai?.apiKey, config.telegram?.token, config.discord?.token, webhookSecret, redisPassword(config.redisUrl)]);
 }
 
 function redisPassword(url: string | undefined): string | undefined {
@@ -209,7 +237,7 @@ export async function runVideoCommand(command: VideoCommand): Promise<number> {
   loadDotEnv();
   const config = loadConfig();
   await preflight();
-  const runtime = createRuntime(config, createLogger('warn', [config.openai?.apiKey]));
+  const runtime = createRuntime(config, loggerFor(config, config.cliLogLevel));
   return renderWithProgress(runtime, command.request, { ...(command.out ? { outPath: command.out } : {}), wantBible: command.wantBible }, command.json);
 }
 
@@ -220,7 +248,7 @@ export async function runVideoCommand(command: VideoCommand): Promise<number> {
 export async function runStoryboardCommand(command: VideoCommand): Promise<number> {
   loadDotEnv();
   const config = loadConfig();
-  const log = createLogger('warn', [config.openai?.apiKey]);
+  const log = loggerFor(config, config.cliLogLevel);
   const deps = createPipelineDeps(config, log);
   if (deps.writer.offline) process.stderr.write('No OPENAI_API_KEY or OPENAI_BASE_URL: the storyboard is an offline draft outline.\n');
   const controller = new AbortController();
@@ -270,7 +298,7 @@ export async function runRenderCommand(command: RenderCommand): Promise<number> 
   loadDotEnv();
   const config = loadConfig();
   await preflight();
-  const runtime = createRuntime(config, createLogger('warn', [config.openai?.apiKey]));
+  const runtime = createRuntime(config, loggerFor(config, config.cliLogLevel));
   return renderWithProgress(
     runtime,
     storyboardRequest(storyboard),
@@ -335,7 +363,7 @@ export async function runService(kind: 'bot' | 'worker'): Promise<number> {
   }
   if (worksJobs) await preflight();
 
-  const queue = await openJobQueue({
+  const rawQueue = await openJobQueue({
     redisUrl: config.redisUrl,
     dataDir: config.dataDir,
     limits: config.limits,
@@ -346,15 +374,41 @@ export async function runService(kind: 'bot' | 'worker'): Promise<number> {
   const settings: SettingsStore = config.redisUrl
     ? new RedisSettingsStore({ redis: config.redisUrl })
     : await FileSettingsStore.open(config.dataDir);
+  const metrics = config.metrics ? createMetrics() : undefined;
+  metrics?.setQueueSource(() => rawQueue.stats());
+  // Allow-lists and daily limits are checked (and the estimate booked) here, at enqueue, for every bot.
+  const queue = withAdmission(rawQueue, {
+    settings,
+    policy: { adminIds: config.adminIds, ...config.access },
+    estimateUsd: requestEstimator(config),
+    log,
+    ...(metrics ? { onOutcome: (outcome, data) => metrics.job(outcome, { platform: data.owner.platform, tier: data.request.tier ?? 'auto' }) } : {}),
+  });
+  const connected = new Map<string, boolean>();
 
-  const botLog = (line: string, fields?: Record<string, unknown>): void => log.info(line, fields);
   const telegramNotifier = config.telegram
-    ? new TelegramNotifier({ token: config.telegram.token, apiRoot: config.telegram.apiRoot, uploadLimitBytes: config.telegram.uploadLimitBytes, log: botLog })
+    ? new TelegramNotifier({ token: config.telegram.token, apiRoot: config.telegram.apiRoot, uploadLimitBytes: config.telegram.uploadLimitBytes, log })
     : undefined;
-  const discordNotifier = config.discord ? new DiscordNotifier({ token: config.discord.token, apiBase: config.discord.apiBase, log: botLog }) : undefined;
+  const discordNotifier = config.discord ? new DiscordNotifier({ token: config.discord.token, apiBase: config.discord.apiBase, log }) : undefined;
   const notifiers = notifierRegistry([telegramNotifier, discordNotifier].filter((n): n is NonNullable<typeof n> => n !== undefined));
 
   const stops: Array<() => Promise<void>> = [];
+  if (config.metrics && metrics) {
+    // Readiness says only which part failed: an error's text could name a host or a URL.
+    const server = await startMetricsServer({
+      port: config.metrics.port,
+      host: config.metrics.host,
+      metrics,
+      checks: {
+        queue: () => rawQueue.stats().then(() => true as const, () => 'the queue cannot be reached'),
+        settings: () => settings.spend('1970-01-01').then(() => true as const, () => 'the settings store cannot be reached'),
+        ...(takesRequests && config.telegram ? { telegram: () => Promise.resolve(connected.get('telegram') ? (true as const) : 'not connected') } : {}),
+        ...(takesRequests && config.discord ? { discord: () => Promise.resolve(connected.get('discord') ? (true as const) : 'not connected') } : {}),
+      },
+    });
+    stops.unshift(() => server.close());
+    log.info('metrics server listening', { host: config.metrics.host, port: server.port });
+  }
   const shutdown = async (): Promise<void> => {
     // Bots first (no new requests), then the queue (running jobs stay journalled and resume on the next start).
     for (const stop of stops.reverse()) await stop().catch((error: unknown) => log.warn('stop failed', { error }));
@@ -375,6 +429,7 @@ export async function runService(kind: 'bot' | 'worker'): Promise<number> {
         render: (data, options) =>
           runtime.render(data.request, {
             jobId: options.jobId,
+            ...(options.log ? { log: options.log } : {}),
             signal: options.signal,
             onProgress: options.onProgress,
             thumbnail: data.target !== null,
@@ -387,9 +442,10 @@ export async function runService(kind: 'bot' | 'worker'): Promise<number> {
         },
         // A chat's video lives in the chat once sent: the server keeps no copy.
         discard: (paths) => Promise.all(paths.map((path) => rm(path, { force: true }))).then(() => undefined),
-        log: (line, fields) => log.warn(line, fields),
+        log,
       });
-      await queue.work(withUsageRecording(processor, settings, { log: (line, fields) => log.warn(line, fields) }));
+      const recorded = withUsageRecording(processor, settings, { log });
+      await queue.work(metrics ? withJobMetrics(recorded, metrics) : recorded);
       log.info('working jobs', { queue: config.redisUrl ? 'redis' : 'local', generation: config.concurrency.generation, renders: config.concurrency.render });
     }
 
@@ -403,10 +459,11 @@ export async function runService(kind: 'bot' | 'worker'): Promise<number> {
         adminIds: config.adminIds,
         notifier: telegramNotifier,
         uploadLimitBytes: config.telegram.uploadLimitBytes,
-        log: botLog,
+        log,
         onFatal: (error) => supervisor.fatal('telegram bot', error),
       });
       stops.push(() => telegram.stop());
+      connected.set('telegram', true);
       log.info('telegram bot started', { mode: config.telegram.mode.kind });
     }
     if (takesRequests && config.discord && discordNotifier) {
@@ -419,11 +476,12 @@ export async function runService(kind: 'bot' | 'worker'): Promise<number> {
         settings,
         adminIds: config.adminIds,
         notifier: discordNotifier,
-        log: botLog,
+        log,
         onFatal: (error) => supervisor.fatal('discord bot', error),
       });
       stops.push(() => discord.stop());
       await discord.start();
+      connected.set('discord', true);
       log.info('discord bot started');
     }
   } catch (error) {

@@ -10,6 +10,8 @@ export const ERROR_CODES = [
   'bad_input', // the request itself is wrong: fix it and ask again
   'queue_full', // too many jobs are waiting overall
   'user_limit', // this user already has the jobs they are allowed
+  'not_allowed', // the user or chat is not on the deployment's allow-list
+  'daily_limit', // a daily limit (videos or dollars per user, the deployment's budget) is used up
   'cancelled', // the owner or an admin cancelled the job
   'provider_unavailable', // a provider could not be reached or kept failing (retryable)
   'provider_refused', // a provider said no: bad key, quota, content policy

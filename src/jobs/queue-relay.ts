@@ -11,6 +11,7 @@
 import { cancelled, ReelforgeError } from '../core/errors.js';
 import { applyProgress, emptySnapshot } from '../core/progress.js';
 import type { JobQueue, QueueEvent } from '../queue/types.js';
+import { silentLogger, type Logger } from '../log.js';
 import type { NotifierRegistry } from './video-job.js';
 
 /** Jobs seen running are forgotten when they end; this bounds the memory of ones whose end was missed. */
@@ -20,7 +21,7 @@ const MAX_TRACKED = 10_000;
 export function relayQueueEvents(
   queue: JobQueue,
   notifiers: NotifierRegistry,
-  log: (line: string, fields?: Record<string, unknown>) => void = () => undefined,
+  log: Logger = silentLogger(),
 ): () => void {
   // Jobs whose progress showed them inside a processor: that processor announces their end.
   const running = new Set<string>();
@@ -56,6 +57,6 @@ export function relayQueueEvents(
       if (inProcessor || event.type === 'completed') return;
     }
     // The chat update happens on its own time; a failure is logged, never thrown into the queue.
-    void relay(event).catch((error: unknown) => log('queue relay failed', { jobId: event.jobId, error: String(error) }));
+    void relay(event).catch((error: unknown) => log.warn('queue relay failed', { jobId: event.jobId, error: String(error) }));
   });
 }

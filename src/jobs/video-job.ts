@@ -8,6 +8,7 @@ import { ReelforgeError, tooLarge } from '../core/errors.js';
 import { applyProgress, emptySnapshot, type ProgressEvent, type ProgressSnapshot } from '../core/progress.js';
 import type { Receipt } from '../core/receipt.js';
 import { classifyJobEnd } from '../queue/job-end.js';
+import type { Logger } from '../log.js';
 import type { JobContext, JobProcessor, JobResult, VideoJobData } from '../queue/types.js';
 import type { Notifier } from './notifier.js';
 
@@ -24,6 +25,8 @@ export type RenderVideo = (
     jobId: string;
     signal: AbortSignal;
     onProgress: (event: ProgressEvent) => void;
+    /** The job's logger: every line carries jobId, platform, user and chat. */
+    log?: Logger;
     /** The chat's upload limit, when there is a chat: the render aims under it. */
     maxBytes?: number;
   },
@@ -46,7 +49,7 @@ export interface VideoJobDeps {
   fitToSize?: FitToSize;
   /** Removes the job's files once its chat has the video (or has heard why not); the CLI keeps its output. */
   discard?: (paths: string[]) => Promise<void>;
-  log?: (line: string, fields?: Record<string, unknown>) => void;
+  log?: Logger;
   /** The job's overall time limit for a video of `durationSec` (default `jobTimeLimitMs`). */
   timeLimitMs?: (durationSec: number) => number;
 }
@@ -72,8 +75,15 @@ export function notifierRegistry(notifiers: Notifier[]): NotifierRegistry {
   return { get: (platform) => byPlatform.get(platform) };
 }
 
+/** What every log line of a job carries. */
+export function jobLogFields(job: { id: string; data: VideoJobData }): Record<string, string> {
+  const owner = job.data.owner;
+  return { jobId: job.id, platform: owner.platform, user: owner.userId, ...(owner.chatId !== undefined ? { chat: owner.chatId } : {}) };
+}
+
 export function createVideoJobProcessor(deps: VideoJobDeps): JobProcessor {
   return async (job: JobContext): Promise<JobResult> => {
+    const log = deps.log?.child(jobLogFields(job));
     const target = job.data.target;
     const notifier = target ? deps.notifiers.get(target.platform) : undefined;
     let snapshot: ProgressSnapshot = emptySnapshot();
@@ -84,7 +94,7 @@ export function createVideoJobProcessor(deps: VideoJobDeps): JobProcessor {
       // Progress edits are queued one after another so they arrive in order; a failed edit is logged, never fatal.
       pending = pending
         .then(() => notifier.progress(target, next, job.id))
-        .catch((error: unknown) => deps.log?.('progress edit failed', { jobId: job.id, error: String(error) }));
+        .catch((error: unknown) => log?.warn('progress edit failed', { error }));
     };
 
     const onProgress = (event: ProgressEvent): void => {
@@ -100,8 +110,9 @@ export function createVideoJobProcessor(deps: VideoJobDeps): JobProcessor {
     const limitTimer = setTimeout(() => overtime.abort(timeLimitError(limitMs)), limitMs);
     const signal = AbortSignal.any([job.signal, overtime.signal]);
     try {
+      log?.info('job started', { attempt: job.attempt, seconds: job.data.request.durationSec, tier: job.data.request.tier });
       const maxBytes = target && notifier ? notifier.uploadLimitBytes(target) : undefined;
-      const output = await deps.render(job.data, { jobId: job.id, signal, onProgress, ...(maxBytes ? { maxBytes } : {}) });
+      const output = await deps.render(job.data, { jobId: job.id, signal, onProgress, ...(log ? { log } : {}), ...(maxBytes ? { maxBytes } : {}) });
       files.push(output.path, ...(output.thumbnailPath ? [output.thumbnailPath] : []));
       let path = output.path;
       let receipt = output.receipt;
@@ -127,6 +138,7 @@ export function createVideoJobProcessor(deps: VideoJobDeps): JobProcessor {
         onProgress({ type: 'stage', stage: 'upload', status: 'done' });
       }
       await pending;
+      log?.info('job completed', { seconds: receipt.durationSec, tokens: receipt.llm.totalTokens, costUsd: receipt.costUsd, sizeBytes: receipt.sizeBytes });
       return { receipt: { ...receipt, output: path } };
     } catch (thrown: unknown) {
       // Past its time limit whatever a stage threw while stopping is a cancel: the limit is the cause.
@@ -134,20 +146,23 @@ export function createVideoJobProcessor(deps: VideoJobDeps): JobProcessor {
       const { kind, error } = classifyJobEnd(job, overLimit ? (overtime.signal.reason as ReelforgeError) : thrown);
       await pending;
       if (kind !== 'interrupted') {
-        const cause = error.cause instanceof Error ? error.cause.message : typeof error.cause === 'string' ? error.cause : undefined;
-        deps.log?.(`job ${kind === 'retry' ? 'failed, will retry' : kind}`, { jobId: job.id, attempt: job.attempt, code: error.code, message: error.message, ...(cause ? { cause } : {}) });
+        const message = `job ${kind === 'retry' ? 'failed, will retry' : kind}`;
+        const fields = { attempt: job.attempt, error };
+        if (kind === 'failed') log?.error(message, fields);
+        else if (kind === 'retry') log?.warn(message, fields);
+        else log?.info(message, fields);
       }
       // The chat hears of the end only: not of a shutdown (the job resumes) nor of a failure a retry follows.
       if ((kind === 'cancelled' || kind === 'failed') && target && notifier) {
         await notifier.fail(target, error).catch((notifyError: unknown) =>
-          deps.log?.('failure notice failed', { jobId: job.id, error: String(notifyError) }),
+          log?.warn('failure notice failed', { error: notifyError }),
         );
       }
       throw error;
     } finally {
       clearTimeout(limitTimer);
       if (target && deps.discard && files.length > 0) {
-        await deps.discard(files).catch((error: unknown) => deps.log?.('could not remove job files', { jobId: job.id, error: String(error) }));
+        await deps.discard(files).catch((error: unknown) => log?.warn('could not remove job files', { error }));
       }
     }
   };

@@ -182,3 +182,41 @@ export function estimateCost(input: CostInput, table: PricingTable = DEFAULT_PRI
     unpriced,
   };
 }
+
+/** What a job is expected to use before it runs, from its length alone. */
+export interface JobEstimateInput {
+  durationSec: number;
+  llmModel: string;
+  imageModel: string;
+  imageQuality?: string;
+  size?: CostInput['size'];
+  ttsModel: string;
+  /** Images the job makes (one per segment). */
+  images: number;
+}
+
+/**
+ * The cost a job is expected to reach, reserved against the daily limits when it is queued and
+ * replaced by the receipt's cost when it ends. It errs high (a 60 s video measures about 1,600 LLM
+ * tokens; this assumes 4,000 plus 30 a second, one image per segment and two spare, and 16
+ * characters of speech a second), so jobs booked together stay under a budget once settled.
+ */
+export function estimateJobCost(input: JobEstimateInput, table: PricingTable = DEFAULT_PRICING): number {
+  const seconds = Math.max(1, input.durationSec);
+  const promptTokens = Math.round(3000 + 10 * seconds);
+  const completionTokens = Math.round(1000 + 20 * seconds);
+  return estimateCost(
+    {
+      llmModel: input.llmModel,
+      usage: { calls: 2, promptTokens, completionTokens, totalTokens: promptTokens + completionTokens },
+      imageModel: input.imageModel,
+      ...(input.imageQuality !== undefined ? { imageQuality: input.imageQuality } : {}),
+      imagesGenerated: input.images + 2,
+      ...(input.size !== undefined ? { size: input.size } : {}),
+      ttsModel: input.ttsModel,
+      ttsCharacters: Math.ceil(16 * seconds),
+      ttsSeconds: seconds,
+    },
+    table,
+  ).totalUsd;
+}

@@ -31,5 +31,5 @@ export async function openJobQueue(options: OpenQueueOptions): Promise<JobQueue>
   if (options.redisUrl) {
     return BullMqJobQueue.open({ url: options.redisUrl, ...(options.name ? { name: options.name } : {}), ...common });
   }
-  return LocalJobQueue.open({ dir: join(options.dataDir, 'queue'), ...common });
+  return LocalJobQueue.open({ dir: join(options.dataDir, 'queue'), ...(options.log ? { log: options.log } : {}), ...common });
 }

@@ -7,6 +7,7 @@ import type { ChatTarget, JobOwner } from '../core/chat-target.js';
 import type { ReelforgeError } from '../core/errors.js';
 import type { ProgressEvent } from '../core/progress.js';
 import type { Receipt } from '../core/receipt.js';
+import type { SpendSummary } from '../core/spend.js';
 import type { VideoRequest } from '../core/request.js';
 
 /** Job data: ids, text and paths only, never media. */
@@ -79,6 +80,8 @@ export interface QueueStats {
   completed: number;
   failed: number;
   cancelled: number;
+  /** Today's spending and the limits, when the queue enforces them (src/access/admission.ts). */
+  spend?: SpendSummary;
 }
 
 export interface JobQueue {

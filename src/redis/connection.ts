@@ -17,7 +17,7 @@ export interface RedisConnectionOptions {
   maxRetriesPerRequest?: number;
   /** Shown in CLIENT LIST, which helps when several processes share a Redis. */
   name?: string;
-  /** Where connection problems are reported; defaults to console.warn. Lines are already redacted. */
+  /** Where connection problems are reported (the process's logger, at warn); none by default. Lines are already redacted. */
   log?: (line: string) => void;
 }
 
@@ -54,7 +54,7 @@ export function createRedis(url: string, options: RedisConnectionOptions = {}): 
   if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
     throw new ReelforgeError('config', `REDIS_URL must start with redis:// or rediss://, not ${parsed.protocol}//.`);
   }
-  const log = options.log ?? ((line: string) => console.warn(line));
+  const log = options.log ?? (() => undefined);
   const redisOptions: RedisOptions = {
     ...(options.blocking ? { maxRetriesPerRequest: null } : options.maxRetriesPerRequest !== undefined ? { maxRetriesPerRequest: options.maxRetriesPerRequest } : {}),
     ...(options.name ? { connectionName: options.name } : {}),

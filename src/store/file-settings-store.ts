@@ -61,6 +61,7 @@ async function loadState(path: string): Promise<SettingsState> {
       usage: { ...empty.usage, ...parsed.usage },
       users: parsed.users ?? empty.users,
       expiring: parsed.expiring ?? empty.expiring,
+      ledger: { days: parsed.ledger?.days ?? {}, reservations: parsed.ledger?.reservations ?? {} },
     };
   } catch (error) {
     throw new ReelforgeError('config', `The settings file ${path} is not valid JSON; fix or remove it.`, { cause: error });

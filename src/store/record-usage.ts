@@ -3,17 +3,18 @@
  * that ran it (so several bot processes watching one Redis queue do not count a job twice).
  */
 import { classifyJobEnd } from '../queue/job-end.js';
+import type { Logger } from '../log.js';
 import type { JobProcessor } from '../queue/types.js';
 import type { SettingsStore } from './settings.js';
 
 export function withUsageRecording(
   processor: JobProcessor,
   settings: SettingsStore,
-  options: { log?: (line: string, fields?: Record<string, unknown>) => void } = {},
+  options: { log?: Logger } = {},
 ): JobProcessor {
   const save = async (record: Parameters<SettingsStore['record']>[0]): Promise<void> => {
     // Counting is bookkeeping: a store outage must not fail the job.
-    await settings.record(record).catch((error: unknown) => options.log?.('usage record failed', { error: String(error) }));
+    await settings.record(record).catch((error: unknown) => options.log?.warn('usage record failed', { error }));
   };
   return async (job) => {
     const who = { platform: job.data.owner.platform, userId: job.data.owner.userId };

@@ -1,11 +1,13 @@
 /**
  * The settings store: admin tier overrides (per user, per chat), usernames the bots have seen (so an
- * admin can write `/tier @bob quality`), and usage counters for /stats. Implementations: memory,
+ * admin can write `/tier @bob quality`), usage counters for /stats, and the daily spending ledger
+ * (reservations made at enqueue, settled with the receipt; checked and booked in one atomic step). Implementations: memory,
  * a JSON file under DATA_DIR, and Redis (src/redis/settings-store.ts); all pass test/store/contract.ts.
  * It also keeps short-lived documents with an expiry (a storyboard waiting for approval, the
  * storyboard of a delivered video), where every bot and worker process can reach them.
  */
 import type { Platform } from '../core/chat-target.js';
+import type { DaySpend, ReserveOutcome, SpendLimits, SpendReservation, UtcDay } from '../core/spend.js';
 import type { Tier } from '../core/tiers.js';
 
 export type TierChoice = Tier | 'auto';
@@ -60,6 +62,18 @@ export interface SettingsStore {
   getExpiring(key: string): Promise<string | undefined>;
   /** Removes it; true when it was there (so of two deleters, one wins). */
   deleteExpiring(key: string): Promise<boolean>;
+  /**
+   * Books a job's estimated cost on its day, unless that would pass a limit: the check and the booking
+   * are one atomic step, so requests made at the same moment (in any process) cannot overshoot.
+   * A second reservation for the same job id books nothing and succeeds (`duplicate`).
+   */
+  reserve(reservation: SpendReservation, limits: SpendLimits): Promise<ReserveOutcome>;
+  /** Replaces a reservation's estimate with the receipt's cost. Only the first settle or release counts. */
+  settle(jobId: string, usd: number): Promise<void>;
+  /** Gives a reservation back (the job failed or was cancelled): its video and its estimate no longer count. */
+  release(jobId: string): Promise<void>;
+  /** One day's ledger: the deployment's total and each user's. */
+  spend(day: UtcDay): Promise<DaySpend>;
   close(): Promise<void>;
 }
 

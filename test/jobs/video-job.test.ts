@@ -1,3 +1,4 @@
+import { loggerInto, type LoggedLine } from '../helpers/logs.js';
 import { describe, expect, it } from 'vitest';
 import type { ChatTarget, TelegramTarget } from '../../src/core/chat-target.js';
 import { ReelforgeError, cancelled, paramsOf } from '../../src/core/errors.js';
@@ -106,20 +107,26 @@ describe('the video job', () => {
   });
 
   it('tells the chat of a final failure, and of nothing a retry or a restart will fix', async () => {
-    const logs: string[] = [];
+    const logs: LoggedLine[] = [];
     const failing = (error: ReelforgeError): RenderVideo => () => Promise.reject(error);
     const outage = new ReelforgeError('provider_unavailable', 'down', { retryable: true });
 
     const retried = new RecordingNotifier();
     await expect(
-      createVideoJobProcessor({ render: failing(outage), notifiers: notifierRegistry([retried]), log: (l) => logs.push(l) })(jobContext({ lastAttempt: false })),
+      createVideoJobProcessor({ render: failing(outage), notifiers: notifierRegistry([retried]), log: loggerInto(logs) })(jobContext({ lastAttempt: false })),
     ).rejects.toBe(outage);
     expect(retried.failures).toEqual([]);
 
     const final = new RecordingNotifier();
-    await expect(createVideoJobProcessor({ render: failing(outage), notifiers: notifierRegistry([final]), log: (l) => logs.push(l) })(jobContext())).rejects.toBe(outage);
+    await expect(createVideoJobProcessor({ render: failing(outage), notifiers: notifierRegistry([final]), log: loggerInto(logs) })(jobContext())).rejects.toBe(outage);
     expect(final.failures.map((e) => e.code)).toEqual(['provider_unavailable']);
-    expect(logs).toEqual(['job failed, will retry', 'job failed']);
+    expect(logs.filter((l) => l.line.startsWith('job ')).map((l) => [l.line, l.level])).toEqual([
+      ['job started', 'info'],
+      ['job failed, will retry', 'warn'],
+      ['job started', 'info'],
+      ['job failed', 'error'],
+    ]);
+    expect(logs.every((l) => l.fields?.jobId !== undefined && l.fields.platform !== undefined && l.fields.user !== undefined)).toBe(true);
   });
 
   it('treats an abort by shutdown as an interruption even when a provider surfaced another error', async () => {

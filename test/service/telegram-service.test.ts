@@ -61,6 +61,16 @@ describe('reelforge bot (Telegram, local queue, offline pipeline)', () => {
     bot.child.kill('SIGTERM');
     expect(await exited(bot.child)).toBe(0);
     expect(bot.output()).not.toContain(fake.token);
+    // Logs are JSON lines (stderr is not a terminal here), and every line of the job names it.
+    const entries = bot
+      .output()
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(entries.every((e) => typeof e.time === 'string' && typeof e.level === 'string' && typeof e.msg === 'string')).toBe(true);
+    const jobLines = entries.filter((e) => e.jobId !== undefined);
+    expect(jobLines.map((e) => e.msg)).toEqual(expect.arrayContaining(['job started', 'video rendered', 'job completed']));
+    expect(jobLines.every((e) => e.platform === 'telegram' && e.user === '42' && e.chat === String(chat.id))).toBe(true);
   }, 300_000);
 
   it('resumes a job after the process is killed mid-render and delivers exactly one video', async () => {

@@ -9,6 +9,8 @@ import type { SettingsStore } from '../../src/store/settings.js';
 export interface SettingsStoreHarness {
   open(): Promise<SettingsStore>;
   reopen?: (store: SettingsStore) => Promise<SettingsStore>;
+  /** A second instance on the same data while the first stays open (another process), where that is allowed. */
+  sibling?: (store: SettingsStore) => Promise<SettingsStore>;
 }
 
 export function runSettingsStoreContract(name: string, harness: SettingsStoreHarness): void {
@@ -111,6 +113,80 @@ export function runSettingsStoreContract(name: string, harness: SettingsStoreHar
       expect(await store.getExpiring('k')).toBeUndefined();
     });
 
+    const day = '2026-03-01';
+    const job = (jobId: string, userId: string, usd: number, on = day) => ({ jobId, day: on, platform: 'telegram' as const, userId, usd });
+
+    it('books reservations per user and for the day, and shows them', async () => {
+      const store = await open();
+      expect(await store.spend(day)).toEqual({ day, videos: 0, usd: 0, users: [] });
+      expect(await store.reserve(job('j1', '1', 0.1), {})).toEqual({ ok: true, duplicate: false });
+      expect(await store.reserve(job('j2', '1', 0.2), {})).toEqual({ ok: true, duplicate: false });
+      expect(await store.reserve(job('j3', '2', 0.05), {})).toEqual({ ok: true, duplicate: false });
+      // The same job again (a retried update) books nothing.
+      expect(await store.reserve(job('j1', '1', 0.1), {})).toEqual({ ok: true, duplicate: true });
+      const spend = await store.spend(day);
+      expect(spend.videos).toBe(3);
+      expect(spend.usd).toBeCloseTo(0.35, 9);
+      const byUser = Object.fromEntries(spend.users.map((u) => [`${u.platform}:${u.userId}`, u]));
+      expect(byUser['telegram:1']).toMatchObject({ videos: 2 });
+      expect(byUser['telegram:1']?.usd).toBeCloseTo(0.3, 9);
+      expect(byUser['telegram:2']).toMatchObject({ videos: 1 });
+      // Another day is another ledger.
+      expect(await store.spend('2026-03-02')).toEqual({ day: '2026-03-02', videos: 0, usd: 0, users: [] });
+    });
+
+    it('refuses past each limit, naming it, with what was used and the limit', async () => {
+      const store = await open();
+      expect(await store.reserve(job('a1', '1', 0.1), { userVideos: 1 })).toMatchObject({ ok: true });
+      expect(await store.reserve(job('a2', '1', 0.1), { userVideos: 1 })).toEqual({ ok: false, limit: 'user_videos', used: 1, max: 1 });
+      expect(await store.reserve(job('a3', '2', 0.1), { userVideos: 1 })).toMatchObject({ ok: true });
+      // 0.1 + 0.2 fits a 0.3 limit exactly, despite floating point.
+      expect(await store.reserve(job('b1', '3', 0.1), { userUsd: 0.3 })).toMatchObject({ ok: true });
+      expect(await store.reserve(job('b2', '3', 0.2), { userUsd: 0.3 })).toMatchObject({ ok: true });
+      const refused = await store.reserve(job('b3', '3', 0.01), { userUsd: 0.3 });
+      expect(refused).toMatchObject({ ok: false, limit: 'user_usd', max: 0.3 });
+      expect(refused.ok === false && refused.used).toBeCloseTo(0.3, 9);
+      const overBudget = await store.reserve(job('c1', '4', 0.5), { budgetUsd: 0.9 });
+      expect(overBudget).toMatchObject({ ok: false, limit: 'daily_budget', max: 0.9 });
+      // A refused request books nothing.
+      expect((await store.spend(day)).videos).toBe(4);
+    });
+
+    it('settles a reservation with the receipt and releases a failed one, once each', async () => {
+      const store = await open();
+      await store.reserve(job('s1', '1', 0.5), {});
+      await store.reserve(job('s2', '1', 0.5), {});
+      await store.settle('s1', 0.2);
+      await store.settle('s1', 9); // a second settle changes nothing
+      await store.release('s2');
+      await store.release('s2');
+      await store.settle('s2', 9); // nor does a settle after the release
+      await store.release('unknown');
+      const spend = await store.spend(day);
+      expect(spend.videos).toBe(1);
+      expect(spend.usd).toBeCloseTo(0.2, 9);
+      expect(spend.users).toHaveLength(1);
+      expect(spend.users[0]?.usd).toBeCloseTo(0.2, 9);
+      // What a release gave back can be booked again.
+      expect(await store.reserve(job('s3', '1', 0.8), { userUsd: 1, userVideos: 2 })).toMatchObject({ ok: true });
+      expect(await store.reserve(job('s4', '1', 0.01), { userVideos: 2 })).toMatchObject({ ok: false, limit: 'user_videos' });
+    });
+
+    it('lets only one of two reservations made at once pass a budget that fits one', async () => {
+      const store = await open();
+      // With Redis the other instance is another process's client; the file store has one owner process.
+      const other = harness.sibling ? await harness.sibling(store) : store;
+      if (other !== store) opened.push(other);
+      const outcomes = await Promise.all(
+        Array.from({ length: 6 }, (_, i) => (i % 2 === 0 ? store : other).reserve(job(`r${i}`, String(i), 0.4), { budgetUsd: 0.5 })),
+      );
+      expect(outcomes.filter((o) => o.ok)).toHaveLength(1);
+      expect(outcomes.filter((o) => !o.ok).every((o) => !o.ok && o.limit === 'daily_budget')).toBe(true);
+      const spend = await other.spend(day);
+      expect(spend.videos).toBe(1);
+      expect(spend.usd).toBeCloseTo(0.4, 9);
+    });
+
     if (harness.reopen) {
       const reopen = harness.reopen;
       it('keeps expiring documents in a second instance', async () => {
@@ -119,6 +195,22 @@ export function runSettingsStoreContract(name: string, harness: SettingsStoreHar
         const second = await reopen(first);
         opened.push(second);
         expect(await second.getExpiring('storyboard:x')).toBe('kept');
+      });
+
+      it('keeps the ledger in a second instance (a restart or another process)', async () => {
+        const first = await open();
+        await first.reserve(job('k1', '7', 0.25), {});
+        await first.reserve(job('k2', '7', 0.25), {});
+        await first.settle('k1', 0.1);
+        const second = await reopen(first);
+        opened.push(second);
+        const spend = await second.spend(day);
+        expect(spend.videos).toBe(2);
+        expect(spend.usd).toBeCloseTo(0.35, 9);
+        // The reservation survived too: releasing it in the second instance gives it back.
+        await second.release('k2');
+        expect((await second.spend(day)).usd).toBeCloseTo(0.1, 9);
+        expect(await second.reserve(job('k3', '7', 0.1), { userVideos: 2 })).toMatchObject({ ok: true });
       });
 
       it('keeps overrides, usernames and counters in a second instance', async () => {

@@ -54,6 +54,7 @@ runSettingsStoreContract('redis', {
   },
   // Another process: a second client on the same Redis, the first still open.
   reopen: (store) => Promise.resolve(new RedisSettingsStore({ redis: redis.url, prefix: prefixes.get(store) ?? '' })),
+  sibling: (store) => Promise.resolve(new RedisSettingsStore({ redis: redis.url, prefix: prefixes.get(store) ?? '' })),
 });
 
 describe('file settings store on disk', () => {

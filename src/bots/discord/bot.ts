@@ -3,6 +3,7 @@
  * turns /video into a job on the shared queue and answers the admin commands. Progress and the
  * video itself go through DiscordNotifier, which a worker process can run without this client.
  */
+import { silentLogger } from '../../log.js';
 import { once } from 'node:events';
 import {
   Client,
@@ -59,7 +60,7 @@ export interface DiscordBot {
 }
 
 export function createDiscordBot(options: DiscordBotOptions): DiscordBot {
-  const log: DiscordLog = options.log ?? (() => undefined);
+  const log: DiscordLog = options.log ?? silentLogger();
   const ownNotifier = !options.notifier;
   const notifier = options.notifier ?? new DiscordNotifier({ token: options.token, apiBase: options.apiBase, log });
   const { queue, applicationId } = options;
@@ -74,8 +75,8 @@ export function createDiscordBot(options: DiscordBotOptions): DiscordBot {
   };
   const client = new Client({ intents: [GatewayIntentBits.Guilds], rest: { api: options.apiBase } });
   watchRateLimits(client.rest, log);
-  client.on(Events.Error, (error) => log('discord client error', { error: describeDiscordError(error) }));
-  client.on(Events.ShardDisconnect, (event, shardId) => log('discord gateway disconnected', { code: event.code, shardId }));
+  client.on(Events.Error, (error) => log.error('discord client error', { error: describeDiscordError(error) }));
+  client.on(Events.ShardDisconnect, (event, shardId) => log.warn('discord gateway disconnected', { code: event.code, shardId }));
   client.on(Events.InteractionCreate, (interaction) => {
     // Each interaction is handled on its own; failures are answered and logged inside.
     void handle(deps, interaction);
@@ -91,7 +92,7 @@ export function createDiscordBot(options: DiscordBotOptions): DiscordBot {
     if (fatalReported || stopped) return;
     fatalReported = true;
     if (options.onFatal) options.onFatal(error);
-    else log('discord bot stopped', { code: error.code, error: error.message });
+    else log.warn('discord bot stopped', { code: error.code, error: error.message });
   };
   // A gateway close that discord.js will not reconnect from (4004 bad token, 4013/4014 intents).
   client.on(Events.ShardDisconnect, (event) => {
@@ -135,7 +136,7 @@ export function createDiscordBot(options: DiscordBotOptions): DiscordBot {
         }
         throw toDiscordFailure(error);
       }
-      log('discord bot ready', { user: client.user?.tag, guilds: client.guilds.cache.size });
+      log.info('discord bot ready', { user: client.user?.tag, guilds: client.guilds.cache.size });
     },
     async stop(): Promise<void> {
       if (stopped) return;
@@ -165,14 +166,14 @@ async function handle(deps: DiscordBotDeps, interaction: Interaction): Promise<v
     else if (interaction.isButton()) await cancelButton(deps, interaction);
   } catch (thrown: unknown) {
     const error = toReelforgeError(thrown);
-    deps.log('discord interaction failed', { interactionId: interaction.id, code: error.code, error: describeDiscordError(error.cause ?? thrown) });
+    deps.log.error('discord interaction failed', { interactionId: interaction.id, code: error.code, error: describeDiscordError(error.cause ?? thrown) });
     if (!interaction.isRepliable()) return;
     const content = errorText(error, interaction.locale);
     try {
       if (interaction.deferred || interaction.replied) await interaction.editReply({ content, components: [], allowedMentions: noMentions });
       else await interaction.reply({ content, flags: ephemeral, allowedMentions: noMentions });
     } catch (replyError: unknown) {
-      deps.log('discord error reply failed', { interactionId: interaction.id, error: describeDiscordError(replyError) });
+      deps.log.warn('discord error reply failed', { interactionId: interaction.id, error: describeDiscordError(replyError) });
     }
   }
 }

@@ -8,6 +8,7 @@
  * token; if that message cannot be edited a new one is posted and used from then on. The user
  * sees one message either way.
  */
+import { silentLogger } from '../../log.js';
 import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -76,7 +77,7 @@ export class DiscordNotifier implements Notifier<DiscordTarget> {
   private readonly states = new Map<string, MessageState>();
 
   constructor(options: DiscordNotifierOptions) {
-    this.log = options.log ?? (() => undefined);
+    this.log = options.log ?? silentLogger();
     this.rest =
       options.rest ??
       createRestClient({ token: options.token, apiBase: options.apiBase, timeoutMs: 120_000, log: this.log });
@@ -107,7 +108,7 @@ export class DiscordNotifier implements Notifier<DiscordTarget> {
       state.timer = undefined;
       // Fire-and-forget by design: the caller has moved on; a failed edit is only logged.
       void this.flush(target, state).catch((error: unknown) =>
-        this.log('discord progress edit failed', { channelId: target.channelId, error: describeDiscordError(error) }),
+        this.log.warn('discord progress edit failed', { channelId: target.channelId, error: describeDiscordError(error) }),
       );
     }, wait);
   }
@@ -120,7 +121,7 @@ export class DiscordNotifier implements Notifier<DiscordTarget> {
       state.timer = undefined;
       await sleep(Math.max(0, state.lastEditAt + this.editIntervalMs - Date.now()));
       await this.flush(target, state).catch((error: unknown) =>
-        this.log('discord progress edit failed', { channelId: target.channelId, error: describeDiscordError(error) }),
+        this.log.warn('discord progress edit failed', { channelId: target.channelId, error: describeDiscordError(error) }),
       );
     }
     this.stopProgress(state);
@@ -206,7 +207,7 @@ export class DiscordNotifier implements Notifier<DiscordTarget> {
           return;
         } catch (error: unknown) {
           if (!isInteractionGone(error)) throw error;
-          this.log('discord interaction token no longer usable; continuing with channel messages', {
+          this.log.info('discord interaction token no longer usable; continuing with channel messages', {
             channelId: target.channelId,
             reason: describeDiscordError(error),
           });
@@ -224,7 +225,7 @@ export class DiscordNotifier implements Notifier<DiscordTarget> {
             isDiscordError(error, 404, DiscordErrorCode.unknownMessage) ||
             isDiscordError(error, 403, DiscordErrorCode.cannotEditOthersMessage);
           if (!gone) throw error;
-          this.log('discord progress message cannot be edited; posting a new one', { channelId: target.channelId });
+          this.log.info('discord progress message cannot be edited; posting a new one', { channelId: target.channelId });
         }
       }
       const posted = (await this.rest.post(`/channels/${target.channelId}/messages`, {

@@ -5,8 +5,9 @@
  */
 import { DiscordAPIError, HTTPError, REST, RESTEvents, type APIRequest, type RateLimitData, type ResponseLike } from '@discordjs/rest';
 import { ReelforgeError, tooLarge } from '../../core/errors.js';
+import type { Logger } from '../../log.js';
 
-export type DiscordLog = (line: string, fields?: Record<string, unknown>) => void;
+export type DiscordLog = Logger;
 
 /** Discord's error codes that the adapter reacts to. */
 export const DiscordErrorCode = {
@@ -47,7 +48,7 @@ export function maskTokens(text: string): string {
  */
 export function watchRateLimits(rest: REST, log: DiscordLog): void {
   rest.on(RESTEvents.RateLimited, (info: RateLimitData) => {
-    log('discord rate limit: waiting', {
+    log.info('discord rate limit: waiting', {
       route: maskTokens(info.route),
       method: info.method,
       global: info.global,
@@ -57,7 +58,7 @@ export function watchRateLimits(rest: REST, log: DiscordLog): void {
   });
   rest.on(RESTEvents.Response, (request: APIRequest, response: ResponseLike) => {
     if (response.status !== 429) return;
-    log('discord rate limited (429)', {
+    log.warn('discord rate limited (429)', {
       route: maskTokens(request.route),
       method: request.method,
       global: response.headers.get('x-ratelimit-global') === 'true',

@@ -25,7 +25,7 @@ export async function videoCommand(deps: DiscordBotDeps, i: ChatInputCommandInte
     acknowledge: async () => {
       // Inside Discord's 3 s window, before anything that waits on storage or the queue.
       const deferred = await i.deferReply({ withResponse: true });
-      deps.log('discord /video deferred', { interactionId: i.id, ackMs: Date.now() - i.createdTimestamp });
+      deps.log.info('discord /video deferred', { interactionId: i.id, ackMs: Date.now() - i.createdTimestamp });
       const progressMessageId = deferred.resource?.message?.id;
       return {
         platform: 'discord',

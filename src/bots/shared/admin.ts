@@ -5,6 +5,7 @@
 import { ownerKey, type Platform } from '../../core/chat-target.js';
 import { ReelforgeError } from '../../core/errors.js';
 import { isTier } from '../../core/tiers.js';
+import type { SpendSummary } from '../../core/spend.js';
 import type { JobInfo, QueueStats } from '../../queue/types.js';
 import type { TierChoice, UsageStats } from '../../store/settings.js';
 import { botTexts, pickLocale } from './i18n.js';
@@ -76,6 +77,7 @@ export function formatStats(queue: QueueStats, usage: UsageStats, locale: string
       `Пользователи: ${usage.users}`,
       `Токены: ${tokens}, картинки: ${usage.images}, видео: ${Math.round(usage.videoSec)} с`,
       `Стоимость: ~${money(usage.costUsd)}`,
+      ...spendLines(queue.spend, 'ru'),
     ].join('\n');
   }
   return [
@@ -84,7 +86,46 @@ export function formatStats(queue: QueueStats, usage: UsageStats, locale: string
     `Users: ${usage.users}`,
     `Tokens: ${tokens}, images: ${usage.images}, video: ${Math.round(usage.videoSec)} s`,
     `Cost: ~${money(usage.costUsd)}`,
+    ...spendLines(queue.spend, 'en'),
   ].join('\n');
+}
+
+/** Users listed in /stats, biggest spenders first. */
+const STATS_USERS = 15;
+
+/** Today's spending (booked estimates and settled receipts) and what is left of each limit. */
+function spendLines(spend: SpendSummary | undefined, lang: 'en' | 'ru'): string[] {
+  if (!spend) return [];
+  const ru = lang === 'ru';
+  const { limits } = spend;
+  const budget =
+    limits.budgetUsd !== undefined
+      ? ru
+        ? ` из ${money(limits.budgetUsd)}, осталось ${money(Math.max(0, limits.budgetUsd - spend.usd))}`
+        : ` of ${money(limits.budgetUsd)}, ${money(Math.max(0, limits.budgetUsd - spend.usd))} left`
+      : '';
+  const lines = [
+    '',
+    ru
+      ? `Сегодня (${spend.day}, UTC): ${money(spend.usd)}${budget}; видео: ${spend.videos}`
+      : `Today (${spend.day}, UTC): ${money(spend.usd)}${budget}; videos: ${spend.videos}`,
+  ];
+  const perUser = [
+    limits.userVideos !== undefined ? (ru ? `${limits.userVideos} видео` : `${limits.userVideos} videos`) : undefined,
+    limits.userUsd !== undefined ? money(limits.userUsd) : undefined,
+  ].filter((x): x is string => x !== undefined);
+  if (perUser.length > 0) lines.push(ru ? `Лимит на пользователя в день: ${perUser.join(', ')}` : `Per user per day: ${perUser.join(', ')}`);
+  const users = [...spend.users].sort((a, b) => b.usd - a.usd || b.videos - a.videos);
+  for (const user of users.slice(0, STATS_USERS)) {
+    const left = [
+      limits.userVideos !== undefined ? (ru ? `${Math.max(0, limits.userVideos - user.videos)} видео` : `${Math.max(0, limits.userVideos - user.videos)} videos`) : undefined,
+      limits.userUsd !== undefined ? money(Math.max(0, limits.userUsd - user.usd)) : undefined,
+    ].filter((x): x is string => x !== undefined);
+    const rest = left.length > 0 ? (ru ? ` (осталось ${left.join(', ')})` : ` (${left.join(', ')} left)`) : '';
+    lines.push(`  ${user.platform}:${user.userId}: ${user.videos} ${ru ? 'видео' : user.videos === 1 ? 'video' : 'videos'}, ${money(user.usd)}${rest}`);
+  }
+  if (users.length > STATS_USERS) lines.push(ru ? `  …и ещё ${users.length - STATS_USERS}` : `  …and ${users.length - STATS_USERS} more`);
+  return lines;
 }
 
 function shorten(text: string, max: number): string {

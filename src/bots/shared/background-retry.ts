@@ -3,10 +3,11 @@
  * attempt has its own deadline, failures are logged and retried with backoff until an overall
  * deadline, and a stop ends the loop at once. It never throws: start-up never waits on it.
  */
+import type { Logger } from '../../log.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ReelforgeError } from '../../core/errors.js';
 
-export type Log = (line: string, fields?: Record<string, unknown>) => void;
+export type Log = Logger;
 
 export interface RetryTiming {
   /** One attempt is abandoned after this long (a hung call). */
@@ -41,7 +42,7 @@ export async function retryInBackground(options: BackgroundRetryOptions): Promis
     if (signal.aborted) return 'stopped';
     try {
       await options.attempt(AbortSignal.any([signal, AbortSignal.timeout(attemptTimeoutMs)]));
-      if (attempt > 1) log(`${what}: done after ${attempt} attempts`);
+      if (attempt > 1) log.info(`${what}: done after ${attempt} attempts`);
       return 'done';
     } catch (error: unknown) {
       if (signal.aborted) return 'stopped';
@@ -52,10 +53,10 @@ export async function retryInBackground(options: BackgroundRetryOptions): Promis
       }
       const next = Math.min(delay, maxDelay);
       if (Date.now() + next > deadline) {
-        log(`${what}: giving up after ${attempt} attempts; the bot works without it`, { error: describe(error) });
+        log.warn(`${what}: giving up after ${attempt} attempts; the bot works without it`, { error: describe(error) });
         return 'gave_up';
       }
-      log(`${what}: failed, retrying in the background`, { attempt, retryInMs: next, error: describe(error) });
+      log.warn(`${what}: failed, retrying in the background`, { attempt, retryInMs: next, error: describe(error) });
       try {
         await sleep(next, undefined, { signal });
       } catch {

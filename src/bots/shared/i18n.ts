@@ -126,6 +126,10 @@ const en: BotTexts = {
         return badInputEn(error);
       case 'user_limit':
         return 'You already have the videos you are allowed in progress. Wait for one to finish, then ask again.';
+      case 'not_allowed':
+        return 'This bot is private: you and this chat are not on its list of allowed users and chats. Ask its admin to add you.';
+      case 'daily_limit':
+        return dailyLimitEn(error);
       case 'queue_full':
         return 'The queue is full right now. Please try again in a few minutes.';
       case 'cancelled':
@@ -166,6 +170,44 @@ const en: BotTexts = {
   queueEmpty: 'The queue is empty.',
   queueMore: (count) => `… and ${count} more`,
 };
+
+/** Minutes until the limit resets, as "5 h 12 min" / "5 ч 12 мин". */
+function resetsIn(error: ErrorLike, hours: string, minutes: string): string {
+  const total = Math.max(1, Math.ceil(Number(param(error, 'resetsInMin') ?? 0)));
+  const h = Math.floor(total / 60);
+  const m = total % 60;
+  return h > 0 ? `${h} ${hours} ${m} ${minutes}` : `${m} ${minutes}`;
+}
+
+function dollars(value: string | number | undefined): string {
+  return `$${Number(value ?? 0).toFixed(2)}`;
+}
+
+function dailyLimitEn(error: ErrorLike): string {
+  const when = `It resets at 00:00 UTC, in ${resetsIn(error, 'h', 'min')}.`;
+  const max = param(error, 'max');
+  switch (param(error, 'limit')) {
+    case 'user_videos':
+      return `You have had your ${max} video${max === 1 ? '' : 's'} for today (the daily limit per user). ${when}`;
+    case 'user_usd':
+      return `This video would pass your daily spending limit of ${dollars(max)}. ${when}`;
+    default:
+      return `This bot has used today's budget of ${dollars(max)}. ${when}`;
+  }
+}
+
+function dailyLimitRu(error: ErrorLike): string {
+  const when = `Лимит обнулится в 00:00 UTC, через ${resetsIn(error, 'ч', 'мин')}.`;
+  const max = param(error, 'max');
+  switch (param(error, 'limit')) {
+    case 'user_videos':
+      return `Вы уже заказали сегодня ${max} видео — это дневной лимит на пользователя. ${when}`;
+    case 'user_usd':
+      return `Это видео превысит ваш дневной лимит расходов ${dollars(max)}. ${when}`;
+    default:
+      return `Бот исчерпал дневной бюджет ${dollars(max)}. ${when}`;
+  }
+}
 
 function badInputEn(error: ErrorLike): string {
   const params = paramsOf(error, 'bad_input');
@@ -236,6 +278,10 @@ const ru: BotTexts = {
         return badInputRu(error);
       case 'user_limit':
         return 'У вас уже есть видео в работе — столько, сколько можно. Дождитесь, пока одно закончится, и попробуйте снова.';
+      case 'not_allowed':
+        return 'Это закрытый бот: ни вас, ни этого чата нет в списке разрешённых. Попросите администратора добавить вас.';
+      case 'daily_limit':
+        return dailyLimitRu(error);
       case 'queue_full':
         return 'Очередь сейчас заполнена. Попробуйте через несколько минут.';
       case 'cancelled':

@@ -5,6 +5,7 @@
  * chat target, and what to do with a duplicate. The place in line is not sent from here: the queue
  * announces every waiting job and the queue relay shows it (one sender).
  */
+import type { Logger } from '../../log.js';
 import type { ChatTarget, JobOwner } from '../../core/chat-target.js';
 import { toReelforgeError, type ReelforgeError } from '../../core/errors.js';
 import { validateVideoRequest, type RawVideoRequest, type VideoRequest } from '../../core/request.js';
@@ -12,7 +13,7 @@ import type { Notifier } from '../../jobs/notifier.js';
 import type { JobQueue } from '../../queue/types.js';
 import type { SettingsStore } from '../../store/settings.js';
 
-export type Log = (line: string, fields?: Record<string, unknown>) => void;
+export type Log = Logger;
 
 /** Decides whether a valid request may be made at all (allow-lists, daily limits, budget); throws a ReelforgeError to refuse. */
 export type Admission = (request: VideoRequest, owner: JobOwner) => Promise<void>;
@@ -84,7 +85,7 @@ async function withTierOverride(deps: SubmitVideoDeps, request: VideoRequest, ow
     const tier = await deps.settings.getTier({ platform: owner.platform, userId: owner.userId, chatId: owner.chatId });
     return tier ? { ...request, tier } : request;
   } catch (error: unknown) {
-    deps.log('tier override unavailable', { error: String(error) });
+    deps.log.warn('tier override unavailable', { error: String(error) });
     return request;
   }
 }

@@ -3,6 +3,7 @@
  * answer; a job's progress and video reach the chat through the TelegramNotifier, from whichever
  * process runs the job.
  */
+import { silentLogger } from '../../log.js';
 import { sequentialize } from '@grammyjs/runner';
 import { Bot, type Context } from 'grammy';
 import type { UserFromGetMe } from 'grammy/types';
@@ -39,7 +40,7 @@ export function createTelegramBot(options: CreateTelegramBotOptions): Bot {
     ...(options.botInfo ? { botInfo: options.botInfo } : {}),
   });
   installRetry(bot.api);
-  const log = options.log ?? (() => undefined);
+  const log = options.log ?? silentLogger();
   const deps: TelegramBotDeps = {
     queue: options.queue,
     settings: options.settings,
@@ -58,7 +59,7 @@ export function createTelegramBot(options: CreateTelegramBotOptions): Bot {
 
   bot.catch((error) => {
     // The error names the update and the method, never the token.
-    log('telegram update failed', { updateId: error.ctx.update.update_id, error: String(error.error) });
+    log.error('telegram update failed', { updateId: error.ctx.update.update_id, error: String(error.error) });
   });
   return bot;
 }
@@ -74,7 +75,7 @@ function rememberUsernames(deps: TelegramBotDeps): (ctx: Context, next: () => Pr
         seen.add(key);
         await deps.settings.rememberUser('telegram', from.username, String(from.id)).catch((error: unknown) => {
           seen.delete(key);
-          deps.log('remember username failed', { error: String(error) });
+          deps.log.warn('remember username failed', { error: String(error) });
         });
       }
     }

@@ -1,13 +1,14 @@
 /** What the Telegram bot's command modules need: the queue, the settings, admins and the notifier. */
 import type { Context } from 'grammy';
 import type { JobQueue } from '../../queue/types.js';
+import type { Logger } from '../../log.js';
 import type { SettingsStore } from '../../store/settings.js';
 import { isAdmin } from '../shared/admin.js';
 import { pickLocale, type BotLocale } from '../shared/i18n.js';
 import type { TelegramNotifier } from './notifier.js';
 import type { Admission } from '../shared/submit-video.js';
 
-export type Log = (line: string, fields?: Record<string, unknown>) => void;
+export type Log = Logger;
 
 export interface TelegramBotDeps {
   queue: JobQueue;

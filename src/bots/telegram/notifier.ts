@@ -7,6 +7,7 @@
  * waits for its slot, a newer snapshot replaces the one waiting, so the message always shows the
  * latest state and intermediate ones are dropped.
  */
+import { silentLogger, type Logger } from '../../log.js';
 import { basename, extname } from 'node:path';
 import { InputFile, type Api } from 'grammy';
 import type { InlineKeyboardMarkup } from 'grammy/types';
@@ -31,7 +32,7 @@ export interface TelegramNotifierOptions {
   uploadLimitBytes?: number;
   /** Least time between two calls to one chat. */
   minIntervalMs?: { private: number; group: number };
-  log?: (line: string, fields?: Record<string, unknown>) => void;
+  log?: Logger;
 }
 
 /** The Cancel button under a progress message; the job id fits Telegram's 64-byte callback data. */
@@ -78,7 +79,7 @@ export class TelegramNotifier implements Notifier<TelegramTarget> {
   readonly api: Api;
   private readonly limitBytes: number;
   private readonly interval: { private: number; group: number };
-  private readonly log: (line: string, fields?: Record<string, unknown>) => void;
+  private readonly log: Logger;
   private readonly lanes = new Map<number, Lane>();
   private readonly messages = new Map<string, MessageState>();
 
@@ -88,7 +89,7 @@ export class TelegramNotifier implements Notifier<TelegramTarget> {
     else throw new ReelforgeError('config', 'The Telegram notifier needs a bot token.');
     this.limitBytes = options.uploadLimitBytes ?? DEFAULT_UPLOAD_LIMIT_BYTES;
     this.interval = options.minIntervalMs ?? { private: 1000, group: 3000 };
-    this.log = options.log ?? (() => undefined);
+    this.log = options.log ?? silentLogger();
   }
 
   uploadLimitBytes(_target: TelegramTarget): number {
@@ -112,7 +113,7 @@ export class TelegramNotifier implements Notifier<TelegramTarget> {
         if (!item || state.finished || state.lost) return;
         const text = progressText(item.snapshot, item.target.locale);
         await this.show(item.target, state, text, cancelKeyboard(item.jobId, item.target.locale), 'once');
-      }).catch((error: unknown) => this.log('telegram progress edit failed', { chatId: target.chatId, error: describe(error) }));
+      }).catch((error: unknown) => this.log.warn('telegram progress edit failed', { chatId: target.chatId, error: describe(error) }));
     }
     return Promise.resolve();
   }
@@ -195,7 +196,7 @@ export class TelegramNotifier implements Notifier<TelegramTarget> {
           return;
         }
         if (!isMessageGone(error)) throw error;
-        this.log('telegram progress message gone', { chatId: target.chatId, messageId: state.messageId });
+        this.log.info('telegram progress message gone', { chatId: target.chatId, messageId: state.messageId });
       }
     }
     if (ifGone === 'never' || (ifGone === 'once' && state.replaced)) {

@@ -9,6 +9,7 @@
  * so the service shuts down cleanly instead of dying on an unhandled rejection. Transient failures
  * are retried (by the runner and the API client's retry policy).
  */
+import { silentLogger, type Logger } from '../../log.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
@@ -53,7 +54,7 @@ const MAX_UPDATE_BYTES = 1 << 20;
 const DRAIN_MS = 10_000;
 
 export async function startTelegramBot(options: StartTelegramBotOptions): Promise<RunningTelegramBot> {
-  const log = options.log ?? (() => undefined);
+  const log = options.log ?? silentLogger();
   const notifier =
     options.notifier ??
     new TelegramNotifier({
@@ -68,7 +69,7 @@ export async function startTelegramBot(options: StartTelegramBotOptions): Promis
     if (fatalReported) return;
     fatalReported = true;
     if (options.onFatal) options.onFatal(error);
-    else log('telegram bot stopped', { code: error.code, error: error.message });
+    else log.warn('telegram bot stopped', { code: error.code, error: error.message });
   };
   await essential('reach Telegram (getMe)', () => bot.init());
 
@@ -174,7 +175,7 @@ interface WebhookServer {
 async function startWebhookServer(
   bot: Bot,
   mode: Extract<TelegramMode, { kind: 'webhook' }>,
-  log: (line: string, fields?: Record<string, unknown>) => void,
+  log: Logger,
   fatal: (error: ReelforgeError) => void,
 ): Promise<WebhookServer> {
   const inFlight = new Set<Promise<void>>();
@@ -186,7 +187,7 @@ async function startWebhookServer(
       await bot.handleUpdate(update);
     } catch (error: unknown) {
       if (error instanceof BotError) await bot.errorHandler(error as BotError<Context>);
-      else log('telegram update failed', { updateId: update.update_id, error: String(error) });
+      else log.error('telegram update failed', { updateId: update.update_id, error: String(error) });
     }
   };
 
@@ -199,7 +200,7 @@ async function startWebhookServer(
     const update = await readUpdate(req);
     if (!update) return answer(res, 400, 'bad update');
     answer(res, 200, 'ok');
-    const work = handleUpdate(update).catch((error: unknown) => log('telegram update failed', { updateId: update.update_id, error: String(error) }));
+    const work = handleUpdate(update).catch((error: unknown) => log.error('telegram update failed', { updateId: update.update_id, error: String(error) }));
     inFlight.add(work);
     void work.finally(() => inFlight.delete(work));
   };
@@ -207,7 +208,7 @@ async function startWebhookServer(
   const server: Server = createServer((req, res) => {
     // Every failure is answered inside; this catch is the last net for the request itself.
     void receive(req, res).catch((error: unknown) => {
-      log('telegram webhook request failed', { error: String(error) });
+      log.warn('telegram webhook request failed', { error: String(error) });
       answer(res, 500, 'error');
     });
   });

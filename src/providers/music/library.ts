@@ -43,7 +43,7 @@ export class MusicLibrary implements MusicProvider {
   constructor(options: MusicLibraryOptions = {}) {
     this.dir = resolve(options.dir ?? 'music');
     this.fallback = options.fallback ?? new MusicGenerator();
-    this.warn = options.onWarning ?? ((message) => console.warn(message));
+    this.warn = options.onWarning ?? (() => undefined);
   }
 
   async bed(request: { mood: Mood; durationSec: number; seed: string; dir: string }, signal?: AbortSignal): Promise<MusicBed> {

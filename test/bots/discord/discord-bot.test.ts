@@ -2,6 +2,7 @@
  * The Discord bot end to end: discord.js and @discordjs/rest against the fake Discord, the shared
  * LocalJobQueue and the real video job processor, with a quick render that makes real MP4s.
  */
+import { loggerInto, type LoggedLine } from '../../helpers/logs.js';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createDiscordBot } from '../../../src/bots/discord/bot.js';
@@ -202,7 +203,7 @@ describe('start-up', () => {
 
   test('a refused command registration does not hold start-up: logged and retried in the background', async () => {
     h.fake.failNext({ method: 'PUT', path: /\/commands$/, status: 400, code: 50035, message: 'Invalid Form Body' });
-    const logs: string[] = [];
+    const logs: LoggedLine[] = [];
     const bot = createDiscordBot({
       token: TOKEN,
       applicationId: APP_ID,
@@ -211,13 +212,13 @@ describe('start-up', () => {
       queue: h.queue,
       settings: h.settings,
       adminIds: new Set(),
-      log: (line, fields) => logs.push(`${line} ${JSON.stringify(fields ?? {})}`),
+      log: loggerInto(logs),
       commandsRetry: { firstDelayMs: 50 },
     });
     try {
       await bot.start();
       expect(await bot.commandsRegistered).toBe('done');
-      expect(logs.some((l) => l.includes('register the Discord slash commands: failed') && l.includes('50035'))).toBe(true);
+      expect(logs.some((l) => l.line.includes('register the Discord slash commands: failed') && JSON.stringify(l.fields).includes('50035'))).toBe(true);
       expect(h.fake.requests.filter((r) => r.method === 'PUT' && r.path.endsWith('/commands')).map((r) => r.status).slice(-2)).toEqual([400, 200]);
     } finally {
       await bot.stop();

@@ -3,6 +3,7 @@
  * (@discordjs/rest) pointed at it, a LocalJobQueue in a temp DATA_DIR and the real video job
  * processor, with a quick render that reports progress like the pipeline and makes a real MP4.
  */
+import { loggerInto, type LoggedLine } from '../../helpers/logs.js';
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -63,7 +64,7 @@ export interface Harness {
   dataDir: string;
   plans: Map<string, RenderPlan>;
   renders: RenderCall[];
-  logs: Array<{ line: string; fields?: Record<string, unknown> }>;
+  logs: LoggedLine[];
   close(): Promise<void>;
 }
 
@@ -92,9 +93,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     ],
   });
   const logs: Harness['logs'] = [];
-  const log = (line: string, fields?: Record<string, unknown>): void => {
-    logs.push({ line, ...(fields ? { fields } : {}) });
-  };
+  const log = loggerInto(logs);
   const notifier = new DiscordNotifier({
     token: TOKEN,
     apiBase: fake.apiBase,

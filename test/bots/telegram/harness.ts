@@ -3,6 +3,7 @@
  * @grammyjs/runner), a LocalJobQueue in a temp DATA_DIR working jobs with the real video-job
  * processor, the TelegramNotifier, and a fake render that makes real MP4s.
  */
+import { loggerInto, type LoggedLine } from '../../helpers/logs.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,7 +25,7 @@ export interface Harness {
   running: RunningTelegramBot;
   render: FakeRender;
   dataDir: string;
-  logs: { line: string; fields?: Record<string, unknown> }[];
+  logs: LoggedLine[];
   stop(): Promise<void>;
 }
 
@@ -48,9 +49,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'reelforge-tg-')));
   const fake = await FakeTelegramServer.start(options.fake);
   const logs: Harness['logs'] = [];
-  const log = (line: string, fields?: Record<string, unknown>): void => {
-    logs.push({ line, ...(fields ? { fields } : {}) });
-  };
+  const log = loggerInto(logs);
   const queue = await LocalJobQueue.open({ dir: join(dataDir, 'queue'), concurrency: options.concurrency ?? 2, attempts: 1, ...options.limits });
   const settings = await FileSettingsStore.open(dataDir);
   const notifier = new TelegramNotifier({

@@ -1,3 +1,4 @@
+import { loggerInto, type LoggedLine } from '../../helpers/logs.js';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,8 +48,8 @@ function versionsOf(target: TelegramTarget): string[] {
 
 describe('TelegramNotifier progress', () => {
   it('shows the latest snapshot and drops the ones in between, at most one edit a second in a private chat', async () => {
-    const logs: string[] = [];
-    const notifier = new TelegramNotifier({ token: fake.token, apiRoot: fake.apiRoot, log: (l) => logs.push(l) });
+    const logs: LoggedLine[] = [];
+    const notifier = new TelegramNotifier({ token: fake.token, apiRoot: fake.apiRoot, log: loggerInto(logs) });
     const target = await progressTarget(fake.privateChat({ ...alice, id: 5001 }), notifier);
     fake.minEditIntervalMs = 950;
     try {
@@ -90,13 +91,13 @@ describe('TelegramNotifier progress', () => {
   });
 
   it('treats "message is not modified" as done, and waits out a 429 within the bound', async () => {
-    const logs: string[] = [];
-    const notifier = new TelegramNotifier({ token: fake.token, apiRoot: fake.apiRoot, log: (l) => logs.push(l), minIntervalMs: { private: 0, group: 0 } });
+    const logs: LoggedLine[] = [];
+    const notifier = new TelegramNotifier({ token: fake.token, apiRoot: fake.apiRoot, log: loggerInto(logs), minIntervalMs: { private: 0, group: 0 } });
     const target = await progressTarget(fake.privateChat({ ...alice, id: 5004 }), notifier);
     await notifier.progress(target, running(4), 'j000000000004');
     await notifier.idle();
     // A second process (a fresh notifier) sends the same view: Telegram says "not modified".
-    const other = new TelegramNotifier({ token: fake.token, apiRoot: fake.apiRoot, log: (l) => logs.push(l) });
+    const other = new TelegramNotifier({ token: fake.token, apiRoot: fake.apiRoot, log: loggerInto(logs) });
     await other.progress(target, running(4), 'j000000000004');
     await other.idle();
     expect(fake.calls.at(-1)?.description).toMatch(/^Bad Request: message is not modified/);
@@ -171,9 +172,9 @@ describe('TelegramNotifier delivery and failure', () => {
   });
 
   it('never puts the token in an error or a log line', async () => {
-    const logs: string[] = [];
+    const logs: LoggedLine[] = [];
     const badToken = '999:SECRET-token-value';
-    const notifier = new TelegramNotifier({ token: badToken, apiRoot: fake.apiRoot, log: (l, f) => logs.push(`${l} ${JSON.stringify(f)}`) });
+    const notifier = new TelegramNotifier({ token: badToken, apiRoot: fake.apiRoot, log: loggerInto(logs) });
     const target: TelegramTarget = { platform: 'telegram', chatId: 5008, progressMessageId: 1, locale: 'en' };
     await notifier.progress(target, running(1), 'j000000000008');
     await notifier.idle();
@@ -182,6 +183,6 @@ describe('TelegramNotifier delivery and failure', () => {
     expect(error).toBeInstanceOf(ReelforgeError);
     expect(JSON.stringify((error as ReelforgeError).toJSON())).not.toContain('SECRET');
     expect(logs.length).toBeGreaterThan(0);
-    expect(logs.join('\n')).not.toContain('SECRET');
+    expect(JSON.stringify(logs)).not.toContain('SECRET');
   });
 });

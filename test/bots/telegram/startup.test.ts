@@ -2,6 +2,7 @@
  * Start-up and supervision of the Telegram bot against the fake Bot API: the command menu never
  * holds or stops start-up, and what no retry can fix (401, 409) is reported with its cause.
  */
+import { createLogger } from '../../../src/log.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,7 +41,7 @@ async function start(extra: Partial<StartTelegramBotOptions> = {}): Promise<Runn
     settings: new MemorySettingsStore(),
     adminIds: new Set(),
     mode: { kind: 'polling', timeoutSec: 2 },
-    log: (line, fields) => logs.push(`${line} ${JSON.stringify(fields ?? {})}`),
+    log: createLogger('debug', [], (line) => logs.push(line)),
     ...extra,
   });
   running.push(bot);
