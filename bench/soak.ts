@@ -451,11 +451,14 @@ class SmallFfmpegAssembler implements VideoAssembler {
 
 function quietLogger(shared: Shared, lane: string): Logger {
   const note = (level: string) => (message: string, fields?: Record<string, unknown>) => {
-    const detail = [fields?.code, fields?.message, fields?.cause, fields?.error].filter((v): v is string => typeof v === 'string').join(' / ');
+    const error = fields?.error instanceof Error ? fields.error : undefined;
+    const errorCode = error ? (error as { code?: unknown }).code : undefined;
+    const detail = [fields?.code, fields?.message, fields?.cause, fields?.error, errorCode, error?.message].filter((v): v is string => typeof v === 'string').join(' / ');
     const key = normalize(`${lane} ${level}: ${message}${detail ? ` (${detail})` : ''}`);
     shared.warnings.set(key, (shared.warnings.get(key) ?? 0) + 1);
   };
-  return { debug: () => undefined, info: () => undefined, warn: note('warn'), error: note('error') };
+  const logger: Logger = { debug: () => undefined, info: () => undefined, warn: note('warn'), error: note('error'), child: () => logger };
+  return logger;
 }
 
 async function inProcessLane(shared: Shared, queueKind: 'local' | 'bullmq'): Promise<Lane> {
@@ -486,8 +489,7 @@ async function inProcessLane(shared: Shared, queueKind: 'local' | 'bullmq'): Pro
     log: (line) => logger.warn(line),
   });
   const settings: SettingsStore = config.redisUrl ? new RedisSettingsStore({ redis: config.redisUrl }) : await FileSettingsStore.open(dataDir);
-  const botLog = (line: string, fields?: Record<string, unknown>): void => logger.warn(line, fields);
-  const notifier = new TelegramNotifier({ token: fake.token, apiRoot: fake.apiRoot, log: botLog });
+  const notifier = new TelegramNotifier({ token: fake.token, apiRoot: fake.apiRoot, log: logger });
   const processor = createVideoJobProcessor({
     render: (data, options) => {
       const ffmpeg = shared.ffmpegTopics.has(data.request.topic);
@@ -501,9 +503,9 @@ async function inProcessLane(shared: Shared, queueKind: 'local' | 'bullmq'): Pro
     },
     notifiers: notifierRegistry([notifier]),
     discard: (paths) => Promise.all(paths.map((path) => rm(path, { force: true }))).then(() => undefined),
-    log: botLog,
+    log: logger,
   });
-  await queue.work(withUsageRecording(processor, settings, { log: botLog }));
+  await queue.work(withUsageRecording(processor, settings, { log: logger }));
   const running: RunningTelegramBot = await startTelegramBot({
     token: fake.token,
     apiRoot: fake.apiRoot,
@@ -512,7 +514,7 @@ async function inProcessLane(shared: Shared, queueKind: 'local' | 'bullmq'): Pro
     settings,
     adminIds: new Set(),
     notifier,
-    log: botLog,
+    log: logger,
   });
   return {
     name: queueKind === 'local' ? 'in-process grammY, local queue' : 'in-process grammY, BullMQ',
