@@ -40,8 +40,7 @@ const EPSILON = 1e-9;
 
 export function emptySettingsState(): SettingsState {
   const { users: _users, ...usage } = emptyUsageStats();
-  return { version: 1, tiers: {}, usernames: {}, usage, users: [], expiring: {} };
-  return { version: 1, tiers: {}, usernames: {}, usage, users: [], ledger: { days: {}, reservations: {} } };
+  return { version: 1, tiers: {}, usernames: {}, usage, users: [], expiring: {}, ledger: { days: {}, reservations: {} } };
 }
 
 export class MemorySettingsStore implements SettingsStore {
