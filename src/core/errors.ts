@@ -5,6 +5,7 @@
  * its own params type (`ErrorParams`), so a writer and a reader cannot disagree on a name.
  */
 import type { Stage } from './progress.js';
+import type { SpendLimitName } from './spend.js';
 
 export const ERROR_CODES = [
   'bad_input', // the request itself is wrong: fix it and ask again
@@ -67,6 +68,9 @@ export interface ErrorParams {
   bad_input: { reason: BadInputReason; value?: number; min?: number; max?: number };
   queue_full: { maxWaiting: number };
   user_limit: { limit: number; active: number; waiting: number };
+  not_allowed: Record<string, never>;
+  /** Which limit, its maximum, what is used, and when it resets (ISO time, minutes from now). */
+  daily_limit: { limit: SpendLimitName; max: number; used: number; resetsAt: string; resetsInMin: number };
   cancelled: Record<string, never>;
   provider_unavailable: ProviderParams;
   provider_refused: ProviderParams;

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withAdmission, type AccessPolicy } from '../../src/access/admission.js';
 import type { JobOwner } from '../../src/core/chat-target.js';
-import { ReelforgeError } from '../../src/core/errors.js';
+import { ReelforgeError, paramsOf } from '../../src/core/errors.js';
 import type { Receipt } from '../../src/core/receipt.js';
 import { BullMqJobQueue } from '../../src/queue/bullmq-queue.js';
 import { LocalJobQueue } from '../../src/queue/local-queue.js';
@@ -117,7 +117,7 @@ describe('daily limits', () => {
     const { queue, inner, settings, close } = await localSetup(policy({ limits: { userVideos: 1, userUsd: 0.5 } }), 0.4);
     try {
       const first = await queue.enqueue(job({ userId: '5' }), { idempotencyKey: 'a' });
-      expect((await refusal(queue.enqueue(job({ userId: '5' }), { idempotencyKey: 'b' }))).params.limit).toBe('user_videos');
+      expect(paramsOf(await refusal(queue.enqueue(job({ userId: '5' }), { idempotencyKey: 'b' })), 'daily_limit').limit).toBe('user_videos');
       expect(await queue.cancel(first.id)).toBe(true);
       await expect.poll(async () => (await settings.spend(TODAY)).videos).toBe(0);
 

@@ -173,20 +173,20 @@ const en: BotTexts = {
 
 /** Minutes until the limit resets, as "5 h 12 min" / "5 ч 12 мин". */
 function resetsIn(error: ErrorLike, hours: string, minutes: string): string {
-  const total = Math.max(1, Math.ceil(Number(param(error, 'resetsInMin') ?? 0)));
+  const total = Math.max(1, Math.ceil(paramsOf(error, 'daily_limit').resetsInMin ?? 0));
   const h = Math.floor(total / 60);
   const m = total % 60;
   return h > 0 ? `${h} ${hours} ${m} ${minutes}` : `${m} ${minutes}`;
 }
 
-function dollars(value: string | number | undefined): string {
+function dollars(value: number | undefined): string {
   return `$${Number(value ?? 0).toFixed(2)}`;
 }
 
 function dailyLimitEn(error: ErrorLike): string {
   const when = `It resets at 00:00 UTC, in ${resetsIn(error, 'h', 'min')}.`;
-  const max = param(error, 'max');
-  switch (param(error, 'limit')) {
+  const { max, limit } = paramsOf(error, 'daily_limit');
+  switch (limit) {
     case 'user_videos':
       return `You have had your ${max} video${max === 1 ? '' : 's'} for today (the daily limit per user). ${when}`;
     case 'user_usd':
@@ -198,8 +198,8 @@ function dailyLimitEn(error: ErrorLike): string {
 
 function dailyLimitRu(error: ErrorLike): string {
   const when = `Лимит обнулится в 00:00 UTC, через ${resetsIn(error, 'ч', 'мин')}.`;
-  const max = param(error, 'max');
-  switch (param(error, 'limit')) {
+  const { max, limit } = paramsOf(error, 'daily_limit');
+  switch (limit) {
     case 'user_videos':
       return `Вы уже заказали сегодня ${max} видео — это дневной лимит на пользователя. ${when}`;
     case 'user_usd':
