@@ -30,8 +30,8 @@ import type {
   VideoAssembler,
   VoiceClip,
 } from './ports.js';
-import { splitNarration, targetSegmentCount } from './segmenting.js';
-import { scriptAsWriter } from './storyboard.js';
+import { targetSegmentCount } from './segmenting.js';
+import { scriptAsWriter, scriptInputFor } from './storyboard.js';
 import { motionFor, segmentTiming, type SegmentTiming } from './timeline.js';
 
 export interface RunUsage {
@@ -319,26 +319,12 @@ export async function runPipeline(run: PipelineRun, deps: PipelineDeps): Promise
     emit({ type: 'started', offline, tier, ...(total ? { segments: total } : {}) });
     emit({ type: 'stage', stage: 'script', status: 'running' });
     mark('script');
-    const narration = request.script ? splitNarration(request.script, targetSegmentCount(request.durationSec)) : undefined;
-    if (narration) total = narration.length;
-    if (request.script && (!narration || narration.length === 0)) {
-      throw new ReelforgeError('bad_input', 'The script has no sentences to narrate.', { params: { reason: 'script_empty' } });
-    }
+    const input = scriptInputFor(request, profile, run.wantBible);
+    if (input.narration) total = input.narration.length;
 
     // A given script is streamed as written; otherwise the writer writes it.
     const writer = given ? scriptAsWriter(given) : deps.writer;
-    const stream = writer.write(
-      {
-        topic: request.topic,
-        durationSec: request.durationSec,
-        lang: request.lang,
-        profile,
-        wantBible: profile.visualBible === 'on' || (profile.visualBible === 'on_request' && Boolean(run.wantBible)),
-        targetSegments: narration?.length ?? targetSegmentCount(request.durationSec),
-        ...(narration ? { narration } : {}),
-      },
-      signal,
-    );
+    const stream = writer.write(input, signal);
     for await (const event of stream) {
       throwIfCancelled(signal);
       if (firstError) throw firstError;

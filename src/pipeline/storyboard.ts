@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { ReelforgeError, throwIfCancelled } from '../core/errors.js';
 import { addUsage, emptyUsage, type LlmUsage } from '../core/receipt.js';
 import { ASPECTS, MAX_DURATION_SEC, MIN_DURATION_SEC, type VideoRequest } from '../core/request.js';
-import { TIER_PROFILES, TIERS, tierForDuration, type Tier } from '../core/tiers.js';
+import { TIER_PROFILES, TIERS, tierForDuration, type Tier, type TierProfile } from '../core/tiers.js';
 import { MOODS, type Script, type Segment } from './model.js';
 import type { ScriptEvent, ScriptInput, ScriptWriter } from './ports.js';
 import { splitNarration, targetSegmentCount } from './segmenting.js';
@@ -183,6 +183,26 @@ export function scriptAsWriter(script: Script): ScriptWriter {
 }
 
 /**
+ * What the script writer is asked for a request: its own narration split into segments when the user
+ * gave one (refused when it has no sentence), and the visual bible by tier and the user's wish.
+ */
+export function scriptInputFor(request: VideoRequest, profile: TierProfile, wantBible: boolean | undefined): ScriptInput {
+  const narration = request.script ? splitNarration(request.script, targetSegmentCount(request.durationSec)) : undefined;
+  if (request.script && (!narration || narration.length === 0)) {
+    throw new ReelforgeError('bad_input', 'The script has no sentences to narrate.', { params: { reason: 'script_empty' } });
+  }
+  return {
+    topic: request.topic,
+    durationSec: request.durationSec,
+    lang: request.lang,
+    profile,
+    wantBible: profile.visualBible === 'on' || (profile.visualBible === 'on_request' && Boolean(wantBible)),
+    targetSegments: narration?.length ?? targetSegmentCount(request.durationSec),
+    ...(narration ? { narration } : {}),
+  };
+}
+
+/**
  * Writes a storyboard: the script writer's one call, nothing else (no picture, no voice). With
  * `request.script`, the user's own narration is kept word for word and only pictures are written.
  */
@@ -193,25 +213,11 @@ export async function writeStoryboard(
 ): Promise<{ storyboard: Storyboard; usage: LlmUsage; offline: boolean }> {
   const tier: Tier = request.tier ?? tierForDuration(request.durationSec);
   const profile = TIER_PROFILES[tier];
-  const narration = request.script ? splitNarration(request.script, targetSegmentCount(request.durationSec)) : undefined;
-  if (request.script && (!narration || narration.length === 0)) {
-    throw new ReelforgeError('bad_input', 'The script has no sentences to narrate.', { params: { reason: 'script_empty' } });
-  }
+  const input = scriptInputFor(request, profile, options.wantBible);
   let usage = emptyUsage();
   let meta: Omit<Script, 'segments'> | undefined;
   const segments: Segment[] = [];
-  const stream = writer.write(
-    {
-      topic: request.topic,
-      durationSec: request.durationSec,
-      lang: request.lang,
-      profile,
-      wantBible: profile.visualBible === 'on' || (profile.visualBible === 'on_request' && Boolean(options.wantBible)),
-      targetSegments: narration?.length ?? targetSegmentCount(request.durationSec),
-      ...(narration ? { narration } : {}),
-    },
-    options.signal,
-  );
+  const stream = writer.write(input, options.signal);
   for await (const event of stream) {
     if (event.type === 'meta') meta = event.meta;
     else if (event.type === 'segment') segments.push({ ...event.segment, index: segments.length });
