@@ -54,6 +54,8 @@ interface MessageState {
   /** True once the interaction webhook is no longer used for this message. */
   channelMode: boolean;
   lastEditAt: number;
+  /** When the last progress edit actually went out (it can wait behind an earlier write). */
+  lastSentAt: number;
   latest?: { snapshot: ProgressSnapshot; jobId: string };
   timer?: NodeJS.Timeout;
   /** Writes to one message happen one after another, in call order. */
@@ -171,7 +173,10 @@ export class DiscordNotifier implements Notifier<DiscordTarget> {
     if (text === state.lastBody) return;
     state.lastEditAt = Date.now();
     await this.serialize(state, async () => {
+      // An edit that waited behind a slow write still keeps its distance from the one before it.
+      await sleep(Math.max(0, state.lastSentAt + this.editIntervalMs - Date.now()));
       if (state.outcome) return;
+      state.lastSentAt = Date.now();
       await this.write(target, state, body);
       state.lastBody = text;
     });
@@ -245,7 +250,7 @@ export class DiscordNotifier implements Notifier<DiscordTarget> {
     let state = this.states.get(key);
     if (!state) {
       this.prune(now);
-      state = { channelMode: false, lastEditAt: 0, chain: Promise.resolve(), sawRunning: false, touchedAt: now };
+      state = { channelMode: false, lastEditAt: 0, lastSentAt: 0, chain: Promise.resolve(), sawRunning: false, touchedAt: now };
       this.states.set(key, state);
     }
     state.touchedAt = now;
