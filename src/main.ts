@@ -29,7 +29,7 @@ import type { Script } from './pipeline/model.js';
 import { runPipeline, type PipelineDeps } from './pipeline/run-pipeline.js';
 import { formatStoryboard, parseStoryboard, storyboardRequest, storyboardScript, writeStoryboard, type Storyboard } from './pipeline/storyboard.js';
 import { cachedSegments, fingerprintFolder } from './providers/cache/index.js';
-import { extractThumbnail, FfmpegAssembler } from './providers/ffmpeg/assembler.js';
+import { FfmpegAssembler } from './providers/ffmpeg/assembler.js';
 import { checkTools } from './providers/ffmpeg/run-ffmpeg.js';
 import { MusicLibrary } from './providers/music/library.js';
 import { EspeakSpeech } from './providers/offline/espeak-speech.js';
@@ -118,7 +118,7 @@ export function createRuntime(config: Config, log: Logger = loggerFor(config), o
         let thumbnailPath: string | undefined;
         if (options.thumbnail) {
           thumbnailPath = outPath.replace(/\.mp4$/i, '') + '.jpg';
-          await extractThumbnail(outPath, thumbnailPath, Math.min(1.5, receipt.durationSec / 2), options.signal);
+          await deps.assembler.thumbnail(outPath, thumbnailPath, Math.min(1.5, receipt.durationSec / 2), options.signal);
         }
         jobLog.info('video rendered', { output: receipt.output, seconds: receipt.durationSec, tokens: receipt.llm.totalTokens, costUsd: receipt.costUsd, ms: receipt.timingsMs.total });
         return { path: outPath, receipt, ...(thumbnailPath ? { thumbnailPath } : {}) };
@@ -424,7 +424,6 @@ export async function runService(kind: 'bot' | 'worker'): Promise<number> {
     if (worksJobs) {
       await sweepStaleWork(join(config.dataDir, 'work'), log);
       const runtime = createRuntime(config, log);
-      const assembler = runtime.deps.assembler;
       const processor = createVideoJobProcessor({
         render: (data, options) =>
           runtime.render(data.request, {
@@ -436,10 +435,7 @@ export async function runService(kind: 'bot' | 'worker'): Promise<number> {
             ...(options.maxBytes ? { maxBytes: options.maxBytes } : {}),
           }),
         notifiers,
-        fitToSize: (path, maxBytes, signal) => {
-          if (!(assembler instanceof FfmpegAssembler)) throw new ReelforgeError('too_large', 'The video is larger than this chat accepts.');
-          return assembler.fitToSize(path, path.replace(/\.mp4$/i, '') + `-${Math.floor(maxBytes / 1048576)}mb.mp4`, maxBytes, signal);
-        },
+        assembler: runtime.deps.assembler,
         // A chat's video lives in the chat once sent: the server keeps no copy.
         discard: (paths) => Promise.all(paths.map((path) => rm(path, { force: true }))).then(() => undefined),
         log,

@@ -9,6 +9,7 @@ import { applyProgress, emptySnapshot, type ProgressEvent, type ProgressSnapshot
 import type { Receipt } from '../core/receipt.js';
 import { classifyJobEnd } from '../queue/job-end.js';
 import type { Logger } from '../log.js';
+import type { VideoAssembler } from '../pipeline/ports.js';
 import type { JobContext, JobProcessor, JobResult, VideoJobData } from '../queue/types.js';
 import type { Notifier } from './notifier.js';
 
@@ -32,12 +33,6 @@ export type RenderVideo = (
   },
 ) => Promise<RenderOutput>;
 
-/** Re-encodes a file to fit under `maxBytes`; throws ReelforgeError('too_large') when it cannot. */
-export type FitToSize = (
-  path: string,
-  maxBytes: number,
-  signal: AbortSignal,
-) => Promise<{ path: string; sizeBytes: number; width: number; height: number }>;
 
 export interface NotifierRegistry {
   get(platform: ChatTarget['platform']): Notifier | undefined;
@@ -46,7 +41,8 @@ export interface NotifierRegistry {
 export interface VideoJobDeps {
   render: RenderVideo;
   notifiers: NotifierRegistry;
-  fitToSize?: FitToSize;
+  /** Re-encodes a video that came out over the chat's limit; without it such a video fails with too_large. */
+  assembler?: Pick<VideoAssembler, 'fitToSize'>;
   /** Removes the job's files once its chat has the video (or has heard why not); the CLI keeps its output. */
   discard?: (paths: string[]) => Promise<void>;
   log?: Logger;
@@ -81,6 +77,11 @@ export function jobLogFields(job: { id: string; data: VideoJobData }): Record<st
   return { jobId: job.id, platform: owner.platform, user: owner.userId, ...(owner.chatId !== undefined ? { chat: owner.chatId } : {}) };
 }
 
+/** `video.mp4` re-encoded for a 50 MB chat → `video-50mb.mp4`. */
+function fittedPath(path: string, limitBytes: number): string {
+  return `${path.replace(/\.mp4$/i, '')}-${Math.floor(limitBytes / 1048576)}mb.mp4`;
+}
+
 export function createVideoJobProcessor(deps: VideoJobDeps): JobProcessor {
   return async (job: JobContext): Promise<JobResult> => {
     const log = deps.log?.child(jobLogFields(job));
@@ -111,19 +112,17 @@ export function createVideoJobProcessor(deps: VideoJobDeps): JobProcessor {
     const signal = AbortSignal.any([job.signal, overtime.signal]);
     try {
       log?.info('job started', { attempt: job.attempt, seconds: job.data.request.durationSec, tier: job.data.request.tier });
-      const maxBytes = target && notifier ? notifier.uploadLimitBytes(target) : undefined;
-      const output = await deps.render(job.data, { jobId: job.id, signal, onProgress, ...(log ? { log } : {}), ...(maxBytes ? { maxBytes } : {}) });
+      // The chat's upload limit, asked once: the render aims under it, and a miss is re-encoded.
+      const limit = target && notifier ? notifier.uploadLimitBytes(target) : undefined;
+      const output = await deps.render(job.data, { jobId: job.id, signal, onProgress, ...(log ? { log } : {}), ...(limit ? { maxBytes: limit } : {}) });
       files.push(output.path, ...(output.thumbnailPath ? [output.thumbnailPath] : []));
       let path = output.path;
       let receipt = output.receipt;
-      if (target && notifier) {
-        const limit = notifier.uploadLimitBytes(target);
+      if (target && notifier && limit !== undefined) {
         if (output.receipt.sizeBytes > limit) {
-          if (!deps.fitToSize) {
-            throw tooLarge(output.receipt.sizeBytes, limit);
-          }
+          if (!deps.assembler) throw tooLarge(output.receipt.sizeBytes, limit);
           onProgress({ type: 'stage', stage: 'upload', status: 'running', note: 'shrinking' });
-          const fitted = await deps.fitToSize(path, limit, signal);
+          const fitted = await deps.assembler.fitToSize(path, fittedPath(path, limit), limit, signal);
           files.push(fitted.path);
           path = fitted.path;
           receipt = { ...receipt, sizeBytes: fitted.sizeBytes, width: fitted.width, height: fitted.height };

@@ -153,8 +153,11 @@ export interface SegmentRenderInput {
   fadeOutSec: number;
   lang: string;
   outPath: string;
-  /** Video bitrate ceiling in bits/s, so the whole file fits the destination's upload limit. */
-  maxVideoBitrate?: number;
+  /**
+   * The destination's upload limit and the length asked for: the assembler caps the video bitrate
+   * so the whole file fits on the first encode (the voice sets the real length, so it allows more).
+   */
+  sizeLimit?: { maxBytes: number; durationSec: number };
 }
 
 export interface RenderedSegment {
@@ -202,6 +205,13 @@ export interface FinishedVideo {
   sizeBytes: number;
 }
 
+/** A JPEG preview of a video. */
+export interface Thumbnail {
+  path: string;
+  width: number;
+  height: number;
+}
+
 export interface VideoAssembler {
   renderSegment(input: SegmentRenderInput, signal?: AbortSignal): Promise<RenderedSegment>;
   /**
@@ -213,6 +223,13 @@ export interface VideoAssembler {
   finish(input: FinishInput, signal?: AbortSignal): Promise<FinishedVideo>;
   /** Length of an audio or video file in seconds. */
   probeDurationSec(path: string, signal?: AbortSignal): Promise<number>;
+  /** A JPEG preview at `atSec` that fits in 320x320 (Telegram's thumbnail box), keeping the aspect. */
+  thumbnail(videoPath: string, outPath: string, atSec: number, signal?: AbortSignal): Promise<Thumbnail>;
+  /**
+   * The video at `outPath`, at most `maxBytes` long: a copy when it already fits, else re-encoded
+   * smaller. `too_large` (with `bytes` and `limitBytes`) and no output when it cannot fit.
+   */
+  fitToSize(inPath: string, outPath: string, maxBytes: number, signal?: AbortSignal): Promise<FinishedVideo>;
 }
 
 export type { Script };

@@ -83,19 +83,6 @@ export interface PipelineRun {
   voice?: string;
 }
 
-/** Audio bitrate of the final mix (the assembler's AAC at 160 kbit/s) and the container's share. */
-const AUDIO_BPS = 160_000;
-const CONTAINER_SHARE = 0.04;
-
-/**
- * The video bitrate that keeps a file of about `durationSec` under `maxBytes`: the voice sets the
- * real length, so the estimate allows 30 % more than asked, and the muxer's overhead comes off first.
- */
-export function videoBitrateFor(maxBytes: number, durationSec: number): number {
-  const seconds = durationSec * 1.3 + 2;
-  return Math.max(150_000, Math.floor((maxBytes * 8 * (1 - CONTAINER_SHARE)) / seconds - AUDIO_BPS));
-}
-
 interface VoiceOut {
   path: string;
   durationSec: number;
@@ -295,7 +282,7 @@ export async function runPipeline(run: PipelineRun, deps: PipelineDeps): Promise
           fadeOutSec: last ? 1 : 0,
           lang: meta?.lang ?? request.lang,
           outPath: join(run.workDir, `segment-${pad(segment.index)}.mp4`),
-          ...(run.maxBytes ? { maxVideoBitrate: videoBitrateFor(run.maxBytes, request.durationSec) } : {}),
+          ...(run.maxBytes ? { sizeLimit: { maxBytes: run.maxBytes, durationSec: request.durationSec } } : {}),
         },
         signal,
       );

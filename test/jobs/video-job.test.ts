@@ -91,17 +91,19 @@ describe('the video job', () => {
 
   it('re-encodes a file over the chat limit before uploading it', async () => {
     const notifier = new RecordingNotifier(1_000_000);
-    const fits: Array<[string, number]> = [];
+    const fits: Array<[string, string, number]> = [];
     const processor = createVideoJobProcessor({
       render: () => Promise.resolve({ path: '/out/v.mp4', receipt }),
       notifiers: notifierRegistry([notifier]),
-      fitToSize: (path, maxBytes) => {
-        fits.push([path, maxBytes]);
-        return Promise.resolve({ path: '/out/v-small.mp4', sizeBytes: 900_000, width: 720, height: 1280 });
+      assembler: {
+        fitToSize: (path, outPath, maxBytes) => {
+          fits.push([path, outPath, maxBytes]);
+          return Promise.resolve({ path: '/out/v-small.mp4', sizeBytes: 900_000, width: 720, height: 1280, durationSec: 10 });
+        },
       },
     });
     await processor(jobContext());
-    expect(fits).toEqual([['/out/v.mp4', 1_000_000]]);
+    expect(fits).toEqual([['/out/v.mp4', '/out/v-0mb.mp4', 1_000_000]]);
     expect(notifier.delivered[0]?.path).toBe('/out/v-small.mp4');
     expect(notifier.delivered[0]?.receipt).toMatchObject({ sizeBytes: 900_000, width: 720, height: 1280 });
   });

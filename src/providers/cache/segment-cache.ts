@@ -63,6 +63,8 @@ export function cachedSegments(assembler: VideoAssembler, dir: string, options: 
     mixAudio: (input, signal) => assembler.mixAudio(input, signal),
     finish: (input, signal) => assembler.finish(input, signal),
     probeDurationSec: (path, signal) => assembler.probeDurationSec(path, signal),
+    thumbnail: (videoPath, outPath, atSec, signal) => assembler.thumbnail(videoPath, outPath, atSec, signal),
+    fitToSize: (inPath, outPath, maxBytes, signal) => assembler.fitToSize(inPath, outPath, maxBytes, signal),
   };
 }
 

@@ -23,10 +23,12 @@ import type {
   MixedAudio,
   RenderedSegment,
   SegmentRenderInput,
+  Thumbnail,
   VideoAssembler,
   VoiceClip,
 } from '../../pipeline/ports.js';
 import { buildAss } from './ass.js';
+import { AUDIO_BPS, MIN_VIDEO_BPS, videoBitrateFor } from './bitrate.js';
 import { KenBurnsFrames } from './motion/ken-burns.js';
 import { probe, probeDurationSec } from './probe.js';
 import { runFfmpeg } from './run-ffmpeg.js';
@@ -58,8 +60,6 @@ const VOICE_LUFS = -16;
 const MUSIC_LUFS = -24;
 /** p-queue priority (higher first) of the steps that end a job: the sound track and the join. */
 const FIRST_IN_LINE = 1;
-/** Lowest video bitrate worth sending; below it a re-encode is mush. */
-export const MIN_VIDEO_BPS = 150_000;
 
 export class FfmpegAssembler implements VideoAssembler {
   private readonly pool: PQueue;
@@ -98,6 +98,10 @@ export class FfmpegAssembler implements VideoAssembler {
 
   probeDurationSec(path: string, signal?: AbortSignal): Promise<number> {
     return probeDurationSec(path, signal);
+  }
+
+  thumbnail(videoPath: string, outPath: string, atSec: number, signal?: AbortSignal): Promise<Thumbnail> {
+    return extractThumbnail(videoPath, outPath, atSec, signal);
   }
 
   /** `fitToSize` through the shared render pool. */
@@ -161,12 +165,14 @@ export function segmentEncoderArgs(input: {
   width: number;
   height: number;
   maxVideoBitrate?: number | undefined;
+  sizeLimit?: SegmentRenderInput['sizeLimit'];
 }): string[] {
   const { fps } = input;
   const gop = Math.round(fps * 2);
   // A VBV cap keeps busy pictures (noise, foliage) from blowing up the file size; ~5 Mbit/s at
   // 1080x1920x30, or less when the destination's upload limit asks for it (one encode, no re-encode).
-  const maxrate = Math.round(Math.min(input.width * input.height * fps * 0.085, input.maxVideoBitrate ?? Infinity));
+  const fit = input.sizeLimit ? videoBitrateFor(input.sizeLimit.maxBytes, input.sizeLimit.durationSec) : Infinity;
+  const maxrate = Math.round(Math.min(input.width * input.height * fps * 0.085, input.maxVideoBitrate ?? Infinity, fit));
   const bframes = input.x264Preset === 'ultrafast' ? 0 : 2;
   // veryfast with superfast's motion search (diamond, one sub-pixel pass): ~30% less x264 time on
   // Ken Burns clips at the same size and SSIM; smooth zooms need no wider search.
@@ -351,7 +357,7 @@ export async function mixAudio(input: AudioMixInput, signal?: AbortSignal): Prom
     '-filter_complex', graph.join(';'),
     '-map', '[aout]',
     // The fast AAC coder: a third of the default's time, transparent at 160 kbit/s for voice and music.
-    '-c:a', 'aac', '-aac_coder', 'fast', '-b:a', '160k', '-ar', String(AUDIO_SAMPLE_RATE), '-ac', '2',
+    '-c:a', 'aac', '-aac_coder', 'fast', '-b:a', String(AUDIO_BPS), '-ar', String(AUDIO_SAMPLE_RATE), '-ac', '2',
     '-t', num(D),
     '-f', 'ipod',
     partPath,
@@ -461,7 +467,7 @@ export async function extractThumbnail(
   outJpg: string,
   atSec: number,
   signal?: AbortSignal,
-): Promise<{ path: string; width: number; height: number }> {
+): Promise<Thumbnail> {
   const duration = await probeDurationSec(videoPath, signal);
   const at = clamp(atSec, 0, Math.max(0, duration - 0.1));
   await runFfmpeg(

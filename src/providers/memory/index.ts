@@ -2,13 +2,14 @@
  * In-memory implementations of every pipeline port: instant, deterministic, no programs or network.
  * Used by orchestration tests and the critical-path benchmark, where each can be given a latency.
  */
-import { writeFile } from 'node:fs/promises';
+import { copyFile, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { throwIfCancelled } from '../../core/errors.js';
+import { ReelforgeError, throwIfCancelled, tooLarge } from '../../core/errors.js';
 import { emptyUsage } from '../../core/receipt.js';
 import type { Segment } from '../../pipeline/model.js';
 import type {
   FinishedVideo,
+  Thumbnail,
   FinishInput,
   ImageProvider,
   ImageRequest,
@@ -28,6 +29,7 @@ import type {
   MixedAudio,
 } from '../../pipeline/ports.js';
 import { WORDS_PER_SECOND } from '../../pipeline/segmenting.js';
+import { MIN_VIDEO_BPS } from '../ffmpeg/bitrate.js';
 
 /** Resolves after `ms`, or rejects at once when the signal aborts. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -174,13 +176,61 @@ export class MemoryAssembler implements VideoAssembler {
     this.options.recorder?.record('finish:start');
     await sleep(this.options.finishMs ?? 0, signal);
     this.finished = input;
-    const body = JSON.stringify(input);
-    await writeFile(input.outPath, body);
     const first = this.rendered[0];
-    return { path: input.outPath, durationSec: input.durationSec, width: first?.width ?? 0, height: first?.height ?? 0, sizeBytes: body.length };
+    const video: MemoryVideo = { durationSec: input.durationSec, width: first?.width ?? 0, height: first?.height ?? 0 };
+    const body = JSON.stringify({ ...input, ...video });
+    await writeFile(input.outPath, body);
+    return { path: input.outPath, ...video, sizeBytes: Buffer.byteLength(body) };
   }
 
   probeDurationSec(): Promise<number> {
     return Promise.resolve(1);
   }
+
+  /** A text file standing for the JPEG, sized to fit 320x320 like the real one. */
+  async thumbnail(videoPath: string, outPath: string, atSec: number, signal?: AbortSignal): Promise<Thumbnail> {
+    throwIfCancelled(signal);
+    const video = await readMemoryVideo(videoPath);
+    const scale = Math.min(320 / video.width, 320 / video.height);
+    const thumb = { path: outPath, width: Math.round(video.width * scale), height: Math.round(video.height * scale) };
+    await writeFile(outPath, JSON.stringify({ thumbnailOf: videoPath, atSec, ...thumb }));
+    return thumb;
+  }
+
+  /**
+   * A copy when the video fits; else a shorter description of it (a memory video can always be
+   * made small), unless even the lowest bitrate worth sending would not fit: then `too_large`.
+   */
+  async fitToSize(inPath: string, outPath: string, maxBytes: number, signal?: AbortSignal): Promise<FinishedVideo> {
+    throwIfCancelled(signal);
+    const video = await readMemoryVideo(inPath);
+    const { size } = await stat(inPath);
+    if (size <= maxBytes) {
+      if (inPath !== outPath) await copyFile(inPath, outPath);
+      return { path: outPath, ...video, sizeBytes: size };
+    }
+    if (maxBytes * 8 < MIN_VIDEO_BPS * (video.durationSec + 1)) throw tooLarge(size, maxBytes, 'The video is too long to fit the upload limit.');
+    const body = JSON.stringify({ fittedFrom: inPath, maxBytes, ...video });
+    await writeFile(outPath, body);
+    return { path: outPath, ...video, sizeBytes: Buffer.byteLength(body) };
+  }
+}
+
+/** What a memory "video" file says about itself: the JSON `finish` wrote, maybe with padding after it. */
+interface MemoryVideo {
+  durationSec: number;
+  width: number;
+  height: number;
+}
+
+async function readMemoryVideo(path: string): Promise<MemoryVideo> {
+  try {
+    const value = JSON.parse(await readFile(path, 'utf8')) as Partial<MemoryVideo>;
+    if (typeof value.durationSec === 'number' && typeof value.width === 'number' && typeof value.height === 'number' && value.width > 0 && value.height > 0) {
+      return { durationSec: value.durationSec, width: value.width, height: value.height };
+    }
+  } catch {
+    // not one of ours
+  }
+  throw new ReelforgeError('render_failed', 'Could not read the video.');
 }

@@ -15,8 +15,8 @@ import { DiscordNotifier } from '../../../src/bots/discord/notifier.js';
 import type { ProgressEvent } from '../../../src/core/progress.js';
 import type { Receipt } from '../../../src/core/receipt.js';
 import { tierForDuration, type Tier } from '../../../src/core/tiers.js';
-import { createVideoJobProcessor, notifierRegistry, type FitToSize, type RenderVideo } from '../../../src/jobs/video-job.js';
-import { fitToSize } from '../../../src/providers/ffmpeg/assembler.js';
+import { createVideoJobProcessor, notifierRegistry, type RenderVideo } from '../../../src/jobs/video-job.js';
+import { FfmpegAssembler } from '../../../src/providers/ffmpeg/assembler.js';
 import { LocalJobQueue } from '../../../src/queue/local-queue.js';
 import type { VideoJobData } from '../../../src/queue/types.js';
 import { MemorySettingsStore } from '../../../src/store/memory-settings-store.js';
@@ -138,8 +138,8 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       await rm(dataDir, { recursive: true, force: true });
     },
   };
-  const fit: FitToSize = (path, maxBytes, signal) => fitToSize(path, path.replace(/\.mp4$/, '.fit.mp4'), maxBytes, signal);
-  await queue.work(createVideoJobProcessor({ render, notifiers: notifierRegistry([notifier]), fitToSize: fit, log }));
+  const assembler = new FfmpegAssembler({ renderConcurrency: 1 });
+  await queue.work(createVideoJobProcessor({ render, notifiers: notifierRegistry([notifier]), assembler, log }));
   await harness.bot.start();
   return harness;
 }

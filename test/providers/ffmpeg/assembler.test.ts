@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FinishedVideo, RenderedSegment, SegmentRenderInput } from '../../../src/pipeline/ports.js';
-import { FfmpegAssembler, extractThumbnail, fitToSize } from '../../../src/providers/ffmpeg/assembler.js';
+import { FfmpegAssembler } from '../../../src/providers/ffmpeg/assembler.js';
+import { videoAssemblerUploadContract } from '../../contracts/video-assembler.js';
 import { probe } from '../../../src/providers/ffmpeg/probe.js';
 import {
   brightShare,
@@ -231,8 +232,10 @@ describe('FfmpegAssembler: three segments joined into a finished short', () => {
     expect(await assembler.probeDurationSec(video.path)).toBeCloseTo(6, 1);
   });
 
+  videoAssemblerUploadContract(() => ({ assembler, video, dir }));
+
   it('makes a JPEG thumbnail that fits in 320x320 for chat uploads', async () => {
-    const thumb = await extractThumbnail(video.path, join(dir, 'thumb.jpg'), 1);
+    const thumb = await assembler.thumbnail(video.path, join(dir, 'thumb.jpg'), 1);
     expect(thumb).toMatchObject({ width: 180, height: 320 });
     const head = (await readFile(thumb.path)).subarray(0, 2);
     expect([...head]).toEqual([0xff, 0xd8]);
@@ -240,7 +243,7 @@ describe('FfmpegAssembler: three segments joined into a finished short', () => {
 
   it('fitToSize re-encodes under a smaller limit on the first try', async () => {
     const limit = Math.floor(video.sizeBytes * 0.6);
-    const fitted = await fitToSize(video.path, join(dir, 'fitted.mp4'), limit);
+    const fitted = await assembler.fitToSize(video.path, join(dir, 'fitted.mp4'), limit);
     expect(fitted.sizeBytes).toBeLessThanOrEqual(limit);
     expect(fitted.sizeBytes).toBe((await stat(fitted.path)).size);
     expect(fitted.durationSec).toBeCloseTo(6, 1);
@@ -249,7 +252,7 @@ describe('FfmpegAssembler: three segments joined into a finished short', () => {
   });
 
   it('fitToSize says too_large when the limit would need a uselessly low bitrate', async () => {
-    const error = await caught(fitToSize(video.path, join(dir, 'tiny.mp4'), 20_000));
+    const error = await caught(assembler.fitToSize(video.path, join(dir, 'tiny.mp4'), 20_000));
     expect(error.code).toBe('too_large');
     expect(error.params).toEqual({ bytes: video.sizeBytes, limitBytes: 20_000 });
     // The chat hears the limit (a wrong param name once hid it).

@@ -6,6 +6,7 @@ import type { SegmentRenderInput } from '../../../src/pipeline/ports.js';
 import { FfmpegAssembler, segmentEncoderArgs, type RenderTiming } from '../../../src/providers/ffmpeg/assembler.js';
 import { probe } from '../../../src/providers/ffmpeg/probe.js';
 import { runFfmpeg } from '../../../src/providers/ffmpeg/run-ffmpeg.js';
+import { AUDIO_BPS, MIN_VIDEO_BPS, videoBitrateFor } from '../../../src/providers/ffmpeg/bitrate.js';
 import { makeImage, makeTone, meanAbsDiff, readGrayFrames } from '../../helpers/media.js';
 
 const W = 270;
@@ -61,6 +62,17 @@ describe('segmentEncoderArgs: the x264 settings every segment shares', () => {
     expect(maxrate()).toBe(Math.round(1080 * 1920 * 30 * 0.085));
     expect(maxrate(900_000)).toBe(900_000);
     expect(maxrate(50_000_000)).toBe(maxrate());
+  });
+
+  it('caps the video bitrate so a file of the asked length (and 30 % more) fits the destination', () => {
+    // Room for 30 % more than asked, with the audio and the container: a 78 s file still fits.
+    const cap = videoBitrateFor(10 * 1024 * 1024, 60);
+    expect(((cap + AUDIO_BPS) * 78) / 8).toBeLessThan(10 * 1024 * 1024);
+    expect(cap).toBeGreaterThan(700_000);
+    expect(videoBitrateFor(100_000, 60)).toBe(MIN_VIDEO_BPS);
+    // A segment told the destination's limit encodes under that cap.
+    const args = segmentEncoderArgs({ x264Preset: 'veryfast', fps: 30, width: 1080, height: 1920, sizeLimit: { maxBytes: 10 * 1024 * 1024, durationSec: 60 } });
+    expect(Number(args[args.indexOf('-maxrate') + 1])).toBe(cap);
   });
 });
 
