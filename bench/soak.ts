@@ -447,6 +447,12 @@ class SmallFfmpegAssembler implements VideoAssembler {
   probeDurationSec(path: string, signal?: AbortSignal): Promise<number> {
     return this.inner.probeDurationSec(path, signal);
   }
+  thumbnail(videoPath: string, outPath: string, atSec: number, signal?: AbortSignal): ReturnType<VideoAssembler['thumbnail']> {
+    return this.inner.thumbnail(videoPath, outPath, atSec, signal);
+  }
+  fitToSize(inPath: string, outPath: string, maxBytes: number, signal?: AbortSignal): ReturnType<VideoAssembler['fitToSize']> {
+    return this.inner.fitToSize(inPath, outPath, maxBytes, signal);
+  }
 }
 
 function quietLogger(shared: Shared, lane: string): Logger {
