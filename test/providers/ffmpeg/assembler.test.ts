@@ -314,7 +314,10 @@ describe('FfmpegAssembler: cancellation and the shared render pool', () => {
       segment({ index: 0, imagePath: join(dir, 'bars.png'), durationSec: 20, width: 1080, height: 1920, x264Preset: 'veryfast', outPath, cues: [{ text: 'x', startSec: 0, endSec: 20 }] }),
       controller.signal,
     );
-    await new Promise((resolve) => setTimeout(resolve, 700));
+    // Wait for the encoder to be running (an event, not a fixed 700 ms a busy machine can outlast).
+    for (const deadline = Date.now() + 20_000; (await ffmpegProcessesWriting(outPath)) === 0 && Date.now() < deadline; ) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     expect(await ffmpegProcessesWriting(outPath)).toBe(1);
     const abortedAt = Date.now();
     controller.abort();
