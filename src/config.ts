@@ -95,6 +95,10 @@ const envSchema = z.object({
   USER_DAILY_VIDEOS: optionalNumber.pipe(z.number({ message: 'must be a whole number' }).int({ message: 'must be a whole number' }).positive({ message: 'must be above 0' }).optional()),
   USER_DAILY_USD: optionalPositive('must be an amount in dollars, e.g. 0.50'),
   DAILY_BUDGET_USD: optionalPositive('must be an amount in dollars, e.g. 5'),
+  /** How long a delivered video's storyboard is kept for re-rolls and edits (hours; decimals allowed). */
+  STORYBOARD_KEEP_HOURS: optionalPositive('must be a number of hours, e.g. 24').transform((v) => v ?? 24),
+  /** How long a /storyboard waits for Render before it expires (minutes; decimals allowed). */
+  STORYBOARD_EXPIRE_MIN: optionalPositive('must be a number of minutes, e.g. 30').transform((v) => v ?? 30),
 }).superRefine((env, ctx) => {
   if (env.METRICS_HOST !== '127.0.0.1' && env.METRICS_PORT === undefined) {
     ctx.addIssue({ code: 'custom', path: ['METRICS_HOST'], message: 'has no effect without METRICS_PORT' });
@@ -137,6 +141,12 @@ export interface Config {
   adminIds: ReadonlySet<string>;
   concurrency: { generation: number; render: number; images: number; speech: number };
   limits: { maxWaiting: number; userActive: number; userWaiting: number };
+  storyboards: {
+    /** A delivered video's storyboard (what a re-roll or an edit needs) is kept this long. */
+    keepMs: number;
+    /** An unapproved /storyboard expires after this long. */
+    expireMs: number;
+  };
   /** The health and metrics server; null when METRICS_PORT is unset. */
   metrics: null | { port: number; host: string };
   access: {
@@ -234,6 +244,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       speech: e.TTS_CONCURRENCY,
     },
     limits: { maxWaiting: e.MAX_WAITING_JOBS, userActive: e.USER_MAX_ACTIVE, userWaiting: e.USER_MAX_WAITING },
+    storyboards: { keepMs: Math.round(e.STORYBOARD_KEEP_HOURS * 3_600_000), expireMs: Math.round(e.STORYBOARD_EXPIRE_MIN * 60_000) },
     metrics: e.METRICS_PORT !== undefined ? { port: e.METRICS_PORT, host: e.METRICS_HOST } : null,
     access: {
       allowedUsers: e.ALLOWED_USERS ?? null,

@@ -13,7 +13,8 @@ import { ReelforgeError, cancelled } from './core/errors.js';
 import type { ProgressEvent } from './core/progress.js';
 import { emptyUsage, type Receipt } from './core/receipt.js';
 import { aspectSize, type VideoRequest } from './core/request.js';
-import { createVideoJobProcessor, notifierRegistry, type RenderOutput } from './jobs/video-job.js';
+import { createVideoJobProcessor, notifierRegistry, type RenderOutput, type RenderVideo } from './jobs/video-job.js';
+import { keepStoryboard, planJob } from './jobs/job-storyboards.js';
 import { createDiscordBot } from './bots/discord/bot.js';
 import { DiscordNotifier } from './bots/discord/notifier.js';
 import { TelegramNotifier } from './bots/telegram/notifier.js';
@@ -27,7 +28,7 @@ import { createLogger, type Logger } from './log.js';
 import { Supervisor } from './supervisor.js';
 import type { Script } from './pipeline/model.js';
 import { runPipeline, type PipelineDeps } from './pipeline/run-pipeline.js';
-import { formatStoryboard, parseStoryboard, storyboardRequest, storyboardScript, writeStoryboard, type Storyboard } from './pipeline/storyboard.js';
+import { formatStoryboard, parseStoryboard, scriptStoryboard, storyboardRequest, storyboardScript, writeStoryboard, type Storyboard } from './pipeline/storyboard.js';
 import { cachedSegments, fingerprintFolder } from './providers/cache/index.js';
 import { FfmpegAssembler } from './providers/ffmpeg/assembler.js';
 import { checkTools } from './providers/ffmpeg/run-ffmpeg.js';
@@ -71,6 +72,8 @@ export interface RenderOptions {
   script?: Script;
   /** A voice over the configured one. */
   voice?: string;
+  /** Told the script as rendered, once the video is made (see PipelineRun.onScript). */
+  onScript?: (script: Script) => void;
 }
 
 /** The encoder's code, folded into the encoded-segment cache's keys: another version of it misses. */
@@ -112,6 +115,7 @@ export function createRuntime(config: Config, log: Logger = loggerFor(config), o
             ...(options.maxBytes ? { maxBytes: options.maxBytes } : {}),
             ...(options.script ? { script: options.script } : {}),
             ...(options.voice ? { voice: options.voice } : {}),
+            ...(options.onScript ? { onScript: options.onScript } : {}),
           },
           renderDeps,
         );
@@ -425,15 +429,7 @@ export async function runService(kind: 'bot' | 'worker'): Promise<number> {
       await sweepStaleWork(join(config.dataDir, 'work'), log);
       const runtime = createRuntime(config, log);
       const processor = createVideoJobProcessor({
-        render: (data, options) =>
-          runtime.render(data.request, {
-            jobId: options.jobId,
-            ...(options.log ? { log: options.log } : {}),
-            signal: options.signal,
-            onProgress: options.onProgress,
-            thumbnail: data.target !== null,
-            ...(options.maxBytes ? { maxBytes: options.maxBytes } : {}),
-          }),
+        render: createJobRender(runtime, settings, config.storyboards.keepMs),
         notifiers,
         assembler: runtime.deps.assembler,
         // A chat's video lives in the chat once sent: the server keeps no copy.
@@ -493,6 +489,39 @@ export async function runService(kind: 'bot' | 'worker'): Promise<number> {
   // A fatal condition ends the command with its message (and a non-zero exit) once everything is handed back.
   if (reason.kind === 'fatal') throw reason.error;
   return 0;
+}
+
+/**
+ * How a worker makes a job's video: the request (the script is written), a given storyboard (an
+ * approved /storyboard: no script call) or an earlier job's storyboard with changes (a re-make: the
+ * caches make only what the changes made stale). A chat job's storyboard, as rendered, is then kept
+ * for `keepMs` so the video can be re-made in part; failing to keep it costs the buttons, not the video.
+ */
+export function createJobRender(runtime: Runtime, settings: SettingsStore, keepMs: number): RenderVideo {
+  return async (data, options) => {
+    const plan = await planJob(data, settings);
+    const voice = plan.storyboard?.voice;
+    let rendered: Storyboard | undefined;
+    const output = await runtime.render(plan.request, {
+      jobId: options.jobId,
+      ...(options.log ? { log: options.log } : {}),
+      signal: options.signal,
+      onProgress: options.onProgress,
+      thumbnail: data.target !== null,
+      ...(options.maxBytes ? { maxBytes: options.maxBytes } : {}),
+      ...(plan.storyboard ? { script: storyboardScript(plan.storyboard) } : {}),
+      ...(voice ? { voice } : {}),
+      onScript: (script) => {
+        rendered = scriptStoryboard(script, plan.request, voice);
+      },
+    });
+    if (data.target && rendered) {
+      await keepStoryboard(settings, options.jobId, { storyboard: rendered, owner: data.owner }, keepMs).catch((error: unknown) =>
+        (options.log ?? runtime.log).warn('could not keep the storyboard for re-makes', { error }),
+      );
+    }
+    return output;
+  };
 }
 
 /** Work folders older than a job can last were left by a crash (a finished job removes its own). */

@@ -39,7 +39,9 @@ export type BadInputReason =
   | 'aspect'
   | 'lang'
   | 'storyboard_invalid'
-  | 'storyboard_json';
+  | 'storyboard_json'
+  | 'storyboard_scene'
+  | 'storyboard_expired';
 
 /** Why a provider failed, when it said. */
 export type ProviderReason =

@@ -81,6 +81,11 @@ export interface PipelineRun {
   script?: Script;
   /** The voice for this run, over the provider's configured one. */
   voice?: string;
+  /**
+   * Told, once the video is made, the script exactly as rendered (rewritten picture prompts in
+   * place): rendering it again as a given script makes nothing new (what a re-roll starts from).
+   */
+  onScript?: (script: Script) => void;
 }
 
 interface VoiceOut {
@@ -163,6 +168,8 @@ export async function runPipeline(run: PipelineRun, deps: PipelineDeps): Promise
   let music: Promise<MusicBed> | undefined;
   let audio: Promise<MixedAudio> | undefined;
   const held: Array<{ segment: Segment; reason: string; release: (prompt: string | undefined) => void }> = [];
+  /** Each segment's picture prompt as sent (a rewrite replaces the written one). */
+  const promptsUsed = new Map<number, string>();
 
   /** Every voice at its place on the timeline, over the music bed, as soon as all exist. */
   const mixAudio = async (segments: SegmentWork[], bed: Promise<MusicBed>): Promise<MixedAudio> => {
@@ -192,6 +199,7 @@ export async function runPipeline(run: PipelineRun, deps: PipelineDeps): Promise
       throwIfCancelled(signal);
       const currentMeta = meta;
       if (!currentMeta) throw new ReelforgeError('internal', 'Script metadata arrived after a segment.');
+      promptsUsed.set(segment.index, rewritten ?? segment.imagePrompt);
       const result = await imageQueue.add(
         () => {
           mark('images');
@@ -249,7 +257,11 @@ export async function runPipeline(run: PipelineRun, deps: PipelineDeps): Promise
     const voice = makeVoice(segment);
     let image: Promise<string>;
     if (decision.action === 'reuse' && work[decision.of]) {
-      image = work[decision.of]!.image.then((path) => {
+      const of = decision.of;
+      image = work[of]!.image.then((path) => {
+        // The same picture: the same prompt, so a re-render of this script finds it in the cache.
+        const prompt = promptsUsed.get(of);
+        if (prompt !== undefined) promptsUsed.set(segment.index, prompt);
         imagesReused += 1;
         count('images');
         return path;
@@ -385,6 +397,7 @@ export async function runPipeline(run: PipelineRun, deps: PipelineDeps): Promise
     mark('finish');
     emit({ type: 'stage', stage: 'render', status: 'done' });
 
+    run.onScript?.({ ...meta, segments: work.map((w) => ({ ...w.segment, imagePrompt: promptsUsed.get(w.segment.index) ?? w.segment.imagePrompt })) });
     for (const [name, span] of Object.entries(spans)) if (span) timings[name] = Math.round(span.end - span.start);
     timings.total = Math.round(now() - t0);
     const usage: RunUsage = { llm, imagesGenerated, width, height, ttsCharacters };

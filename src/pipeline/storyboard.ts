@@ -227,3 +227,39 @@ export async function writeStoryboard(
   const storyboard = scriptStoryboard({ ...meta, segments }, { ...request, tier }, options.voice);
   return { storyboard, usage, offline: writer.offline };
 }
+
+/**
+ * One change to a storyboard, as a chat makes it: a scene's new line or picture (scenes counted
+ * from 1, as people number them), another take of a scene's picture, or another voice for every line.
+ */
+export type StoryboardChange =
+  | { kind: 'narration'; scene: number; text: string }
+  | { kind: 'picture'; scene: number; text: string }
+  | { kind: 'reroll'; scene: number }
+  | { kind: 'voice'; voice: string };
+
+/**
+ * The storyboard with the changes made, checked again (an edit that breaks a rule is refused with
+ * `bad_input`, naming the scene). The input is not modified.
+ */
+export function applyChanges(storyboard: Storyboard, changes: readonly StoryboardChange[]): Storyboard {
+  const next: Storyboard = { ...storyboard, segments: storyboard.segments.map((s) => ({ ...s })) };
+  for (const change of changes) {
+    if (change.kind === 'voice') {
+      next.voice = change.voice;
+      continue;
+    }
+    const segment = next.segments[change.scene - 1];
+    if (!segment) {
+      throw new ReelforgeError('bad_input', `There is no scene ${change.scene}: the storyboard has scenes 1 to ${next.segments.length}.`, {
+        params: { reason: 'storyboard_scene', value: change.scene, max: next.segments.length },
+      });
+    }
+    if (change.kind === 'narration') segment.narration = change.text;
+    else if (change.kind === 'picture') {
+      segment.picture = change.text;
+      delete segment.take;
+    } else segment.take = (segment.take ?? 0) + 1;
+  }
+  return validateStoryboard(next, 'The edited storyboard');
+}

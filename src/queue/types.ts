@@ -9,6 +9,7 @@ import type { ProgressEvent } from '../core/progress.js';
 import type { Receipt } from '../core/receipt.js';
 import type { SpendSummary } from '../core/spend.js';
 import type { VideoRequest } from '../core/request.js';
+import type { Storyboard, StoryboardChange } from '../pipeline/storyboard.js';
 
 /** Job data: ids, text and paths only, never media. */
 export interface VideoJobData {
@@ -17,6 +18,13 @@ export interface VideoJobData {
   /** Where to report; null for the CLI and tests that only listen to events. */
   target: ChatTarget | null;
   createdAt: number;
+  /** A storyboard to render as written (an approved /storyboard): no script call. */
+  storyboard?: Storyboard;
+  /**
+   * Make an earlier job's video again with changes (a re-roll, a new line, another voice): that job's
+   * storyboard is read from the settings store and only what the changes made stale is made again.
+   */
+  remake?: { fromJobId: string; changes: StoryboardChange[] };
 }
 
 export type JobState = 'waiting' | 'active' | 'completed' | 'failed' | 'cancelled';

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { validateVideoRequest } from '../../src/core/request.js';
 import { MemoryScriptWriter } from '../../src/providers/memory/index.js';
 import {
+  applyChanges,
   formatStoryboard,
   parseStoryboard,
   scriptAsWriter,
@@ -97,5 +98,29 @@ describe('writeStoryboard', () => {
     expect(storyboard.segments.length).toBeGreaterThan(0);
     // What it wrote is a valid file.
     expect(parseStoryboard(formatStoryboard(storyboard))).toEqual(storyboard);
+  });
+});
+
+describe('applyChanges', () => {
+  it('edits a line or a picture by scene number (from 1), re-rolls with the next take, sets the voice, and leaves the input alone', () => {
+    const before = valid();
+    const after = applyChanges(before, [
+      { kind: 'narration', scene: 2, text: 'It sailed to Europe.' },
+      { kind: 'reroll', scene: 1 },
+      { kind: 'reroll', scene: 1 },
+      { kind: 'voice', voice: 'nova' },
+    ]);
+    expect(after.segments[1]?.narration).toBe('It sailed to Europe.');
+    expect(after.segments[0]?.take).toBe(2);
+    expect(after.voice).toBe('nova');
+    expect(before).toEqual(valid());
+    // A new description starts from the first take again.
+    expect(applyChanges(after, [{ kind: 'picture', scene: 1, text: 'A teapot' }]).segments[0]).toMatchObject({ picture: 'A teapot' });
+    expect(applyChanges(after, [{ kind: 'picture', scene: 1, text: 'A teapot' }]).segments[0]?.take).toBeUndefined();
+  });
+
+  it('refuses a scene the storyboard does not have, and an empty line, as bad input', () => {
+    expect(() => applyChanges(valid(), [{ kind: 'reroll', scene: 3 }])).toThrow('There is no scene 3: the storyboard has scenes 1 to 2.');
+    expect(() => applyChanges(valid(), [{ kind: 'narration', scene: 1, text: '  ' }])).toThrow(/segments\[1\]\.narration: the narration must not be empty/);
   });
 });

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ReelforgeError } from '../../src/core/errors.js';
 import type { Receipt } from '../../src/core/receipt.js';
+import type { Storyboard, StoryboardChange } from '../../src/pipeline/storyboard.js';
 import type { JobContext, JobProcessor, JobQueue, JobResult, QueueEvent, VideoJobData } from '../../src/queue/types.js';
 
 export interface ContractOptions {
@@ -194,6 +195,28 @@ export function queueContract(name: string, makeQueue: MakeQueue): void {
       await gate.waitStarted(3);
       gate.release(c.id);
       await log.end(c.id);
+    });
+
+    it('carries a storyboard and a re-make’s changes to the processor, unchanged (text only, no media)', async () => {
+      const queue = await make();
+      const log = new EventLog(queue);
+      const seen: VideoJobData[] = [];
+      await queue.work((job) => {
+        seen.push(job.data);
+        return Promise.resolve(fakeResult(job.data.request.topic));
+      });
+      const storyboard: Storyboard = {
+        version: 1, title: 'Tea', topic: 'tea', language: 'en', tier: 'ultra_fast', seconds: 12, aspect: '9:16', mood: 'calm', draft: false,
+        segments: [{ narration: 'Tea began in China.', picture: 'A tea bush on a misty hill', people: [], take: 2 }],
+      };
+      const withStoryboard = { ...jobData('ann', 'tea'), storyboard };
+      const remake = { ...jobData('bob', 'tea again'), remake: { fromJobId: 'abc123', changes: [{ kind: 'reroll', scene: 1 }, { kind: 'voice', voice: 'nova' }] as StoryboardChange[] } };
+      const a = await queue.enqueue(withStoryboard, { idempotencyKey: randomUUID() });
+      const b = await queue.enqueue(remake, { idempotencyKey: randomUUID() });
+      await Promise.all([log.end(a.id), log.end(b.id)]);
+      expect(seen.find((d) => d.request.topic === 'tea')?.storyboard).toEqual(storyboard);
+      expect(seen.find((d) => d.request.topic === 'tea again')?.remake).toEqual(remake.remake);
+      expect((await queue.get(a.id))?.data.storyboard).toEqual(storyboard);
     });
 
     it('passes the processor’s progress events to subscribers, in order, before completion', async () => {

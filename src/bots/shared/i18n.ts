@@ -232,6 +232,12 @@ function badInputEn(error: ErrorLike): string {
       return 'Unknown aspect: use 9:16, 16:9 or 1:1.';
     case 'lang':
       return 'Unknown language: use a two-letter code such as en or ru.';
+    case 'storyboard_scene':
+      return `There is no scene ${params.value ?? 'with that number'}: the storyboard has scenes 1 to ${params.max ?? '?'}.`;
+    case 'storyboard_expired':
+      return 'That video is too old to change: its storyboard is no longer kept. Make a new one.';
+    case 'storyboard_invalid':
+      return 'That change breaks the storyboard: keep each line under 600 characters and each picture under 1000.';
     default:
       return 'I could not understand that request. Try /video 30 The fall of Constantinople';
   }
@@ -346,6 +352,12 @@ function badInputRu(error: ErrorLike): string {
       return 'Неизвестный формат: 9:16, 16:9 или 1:1.';
     case 'lang':
       return 'Неизвестный язык: двухбуквенный код, например en или ru.';
+    case 'storyboard_scene':
+      return `Сцены ${params.value ?? 'с таким номером'} нет: в раскадровке сцены с 1 по ${params.max ?? '?'}.`;
+    case 'storyboard_expired':
+      return 'Это видео уже не изменить: его раскадровка больше не хранится. Сделайте новое.';
+    case 'storyboard_invalid':
+      return 'Эта правка ломает раскадровку: строка — до 600 символов, картинка — до 1000.';
     default:
       return 'Не понял запрос. Попробуйте: /video 30 Падение Константинополя';
   }
