@@ -194,12 +194,15 @@ export function isAbortError(error: unknown): boolean {
   );
 }
 
+/** What an aborted signal means for the work it stopped: its own ReelforgeError, else `cancelled`. */
+export function abortError(signal: AbortSignal): ReelforgeError {
+  const reason: unknown = signal.reason;
+  return reason instanceof ReelforgeError ? reason : cancelled();
+}
+
 /** Throws the signal's reason as a `cancelled` error when the signal is aborted. */
 export function throwIfCancelled(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) {
-    const reason: unknown = signal.reason;
-    throw reason instanceof ReelforgeError ? reason : cancelled();
-  }
+  if (signal?.aborted) throw abortError(signal);
 }
 
 /** Megabytes as a person reads them: 52428800 → 50, 9961472 → 9.5, 20000 → 0.02. */

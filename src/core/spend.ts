@@ -59,7 +59,3 @@ export function utcDay(at: Date): UtcDay {
 export function nextUtcMidnight(at: Date): Date {
   return new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate() + 1));
 }
-
-export function emptyDaySpend(day: UtcDay): DaySpend {
-  return { day, videos: 0, usd: 0, users: [] };
-}

@@ -77,35 +77,6 @@ export function duplicateReason(duplicate: DuplicatePrompt, earlierPrompt: strin
   return `similar to #${duplicate.duplicateOf} "${earlierPrompt.slice(0, 160)}"`;
 }
 
-export interface PromptFixPlan {
-  /** Segment index → earlier segment whose picture it reuses (no new image, no LLM). */
-  reuse: Record<number, number>;
-  /** Segment index → why it goes to the one batched LLM rewrite; empty means no call. */
-  reasons: Record<number, string>;
-}
-
-/**
- * What to do about flagged segments, by tier: `ultra_fast` skips dedup; `balanced` reuses the
- * earlier picture for a near-duplicate (free); `quality` rewrites it into a distinct scene. Every
- * tier sends scenes with two or more named people to the rewrite: the check is local, and a call
- * happens only when it finds one.
- */
-export function planPromptFixes(
-  segments: readonly Segment[],
-  profile: Pick<TierProfile, 'dedup'>,
-  known: { context?: StoryContext; bible?: VisualBible } = {},
-): PromptFixPlan {
-  // The whole-script view is the streaming review run over each segment in turn: one rule set.
-  const review = createSegmentReview(profile);
-  const plan: PromptFixPlan = { reuse: {}, reasons: {} };
-  segments.forEach((segment, i) => {
-    const decision = review(segment, segments.slice(0, i), known);
-    if (decision.action === 'reuse') plan.reuse[segment.index] = decision.of;
-    else if (decision.action === 'hold') plan.reasons[segment.index] = decision.reason;
-  });
-  return plan;
-}
-
 export type SegmentDecision = { action: 'go' } | { action: 'reuse'; of: number } | { action: 'hold'; reason: string };
 
 /**

@@ -3,9 +3,10 @@
  * change, so a crash leaves either the old or the new file. One process owns the file; use the
  * Redis store to share settings across processes.
  */
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ReelforgeError } from '../core/errors.js';
+import { writeFileAtomic } from './atomic-write.js';
 import { emptySettingsState, MemorySettingsStore, type SettingsState } from './memory-settings-store.js';
 
 export const SETTINGS_FILE_NAME = 'settings.json';
@@ -70,13 +71,5 @@ async function loadState(path: string): Promise<SettingsState> {
 
 async function writeAtomic(path: string, text: string): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  const temp = `${path}.${process.pid}.tmp`;
-  const handle = await open(temp, 'w');
-  try {
-    await handle.writeFile(text, 'utf8');
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await rename(temp, path);
+  await writeFileAtomic(path, text, { durable: true });
 }

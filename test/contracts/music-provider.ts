@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReelforgeError } from '../../src/core/errors.js';
 import { MOODS } from '../../src/pipeline/model.js';
 import type { MusicProvider } from '../../src/pipeline/ports.js';
-import { parseWav } from '../../src/providers/offline/wav.js';
+import { parseWav } from '../../src/providers/wav.js';
 
 export interface MusicProviderHarness {
   provider: MusicProvider;

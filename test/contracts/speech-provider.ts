@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReelforgeError } from '../../src/core/errors.js';
 import type { SpeechProvider } from '../../src/pipeline/ports.js';
-import { parseWav } from '../../src/providers/offline/wav.js';
+import { parseWav } from '../../src/providers/wav.js';
 
 export interface SpeechProviderHarness {
   provider: SpeechProvider;

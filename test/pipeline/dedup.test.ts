@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TIER_PROFILES } from '../../src/core/tiers.js';
-import { createSegmentReview, findDuplicatePrompts, planPromptFixes, promptSimilarity } from '../../src/pipeline/dedup.js';
+import { createSegmentReview, findDuplicatePrompts, promptSimilarity } from '../../src/pipeline/dedup.js';
+import { planPromptFixes } from './plan-fixes.js';
 import type { Segment } from '../../src/pipeline/model.js';
 
 const seg = (index: number, imagePrompt: string, people: string[] = []): Segment => ({ index, narration: `Line ${index}.`, imagePrompt, people });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { limitImages, limitSpeech } from '../../src/providers/limit.js';
-import { MemoryImages, MemorySpeech, sleep } from '../../src/providers/memory/index.js';
+import { sleep } from '../../src/core/sleep.js';
+import { MemoryImages, MemorySpeech } from '../../src/providers/memory/index.js';
 import type { ImageProvider, ImageRequest } from '../../src/pipeline/ports.js';
 
 const request = (index: number): ImageRequest => ({ prompt: `p${index}`, style: '', width: 10, height: 10, index, total: 8, mood: 'calm', keywords: 'k' });

@@ -4,9 +4,10 @@
  * Writes go to a temp file and are renamed into place, so a reader never sees half a file; the
  * metadata file is written last and marks the entry complete.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../../store/atomic-write.js';
 
 /** JSON with object keys sorted at every level, so `{a,b}` and `{b,a}` hash alike. */
 export function canonicalJson(value: unknown): string {
@@ -58,17 +59,7 @@ export class ContentStore {
   async put<M>(hash: string, data: Buffer, meta: M): Promise<void> {
     const p = this.paths(hash);
     await mkdir(p.folder, { recursive: true });
-    await atomicWrite(p.data, data);
-    await atomicWrite(p.meta, JSON.stringify(meta));
-  }
-}
-
-async function atomicWrite(path: string, data: Buffer | string): Promise<void> {
-  const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    await writeFile(temp, data);
-    await rename(temp, path);
-  } finally {
-    await rm(temp, { force: true });
+    await writeFileAtomic(p.data, data);
+    await writeFileAtomic(p.meta, JSON.stringify(meta));
   }
 }

@@ -5,12 +5,13 @@
  * encodes only the segments whose inputs changed and copies the rest. Entries are written to a temp
  * file and renamed into place; the metadata file is written last and marks an entry complete.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { copyFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { throwIfCancelled } from '../../core/errors.js';
 import type { RenderedSegment, SegmentRenderInput, VideoAssembler } from '../../pipeline/ports.js';
+import { copyFileAtomic, writeFileAtomic } from '../../store/atomic-write.js';
 import { contentKey } from './content-store.js';
 
 export interface SegmentCacheOptions {
@@ -53,8 +54,8 @@ export function cachedSegments(assembler: VideoAssembler, dir: string, options: 
       const rendered = await assembler.renderSegment(input, signal);
       try {
         await mkdir(join(dir, key.slice(0, 2)), { recursive: true });
-        await atomicCopy(rendered.path, entry.data);
-        await atomicWrite(entry.meta, JSON.stringify({ durationSec: rendered.durationSec } satisfies SegmentMeta));
+        await copyFileAtomic(rendered.path, entry.data);
+        await writeFileAtomic(entry.meta, JSON.stringify({ durationSec: rendered.durationSec } satisfies SegmentMeta));
       } catch (error) {
         options.onWarning?.(`could not keep an encoded segment in the cache: ${(error as Error).message}`);
       }
@@ -103,28 +104,4 @@ function hashFile(path: string): Promise<string> {
       .on('error', reject)
       .on('end', () => resolve(hash.digest('hex')));
   });
-}
-
-function tempName(path: string): string {
-  return `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-}
-
-async function atomicCopy(from: string, to: string): Promise<void> {
-  const temp = tempName(to);
-  try {
-    await copyFile(from, temp);
-    await rename(temp, to);
-  } finally {
-    await rm(temp, { force: true });
-  }
-}
-
-async function atomicWrite(path: string, data: string): Promise<void> {
-  const temp = tempName(path);
-  try {
-    await writeFile(temp, data);
-    await rename(temp, path);
-  } finally {
-    await rm(temp, { force: true });
-  }
 }

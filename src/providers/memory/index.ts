@@ -6,6 +6,7 @@ import { copyFile, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ReelforgeError, throwIfCancelled, tooLarge } from '../../core/errors.js';
 import { emptyUsage } from '../../core/receipt.js';
+import { sleep } from '../../core/sleep.js';
 import type { Segment } from '../../pipeline/model.js';
 import type {
   FinishedVideo,
@@ -30,25 +31,6 @@ import type {
 } from '../../pipeline/ports.js';
 import { WORDS_PER_SECOND } from '../../pipeline/segmenting.js';
 import { MIN_VIDEO_BPS } from '../ffmpeg/bitrate.js';
-
-/** Resolves after `ms`, or rejects at once when the signal aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
-      return;
-    }
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
 
 export interface CallLog {
   at: number;

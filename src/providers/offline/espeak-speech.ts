@@ -8,7 +8,7 @@ import { childProcessEnv } from '../../config.js';
 import { ReelforgeError, isAbortError, throwIfCancelled, cancelled } from '../../core/errors.js';
 import { splitSentences } from '../../pipeline/segmenting.js';
 import type { SpeechMark, SpeechProvider, SpeechRequest, SpeechResult } from '../../pipeline/ports.js';
-import { concatWav } from './wav.js';
+import { concatWav } from '../wav.js';
 
 /** espeak-ng voice per language (checked against `espeak-ng --voices` 1.51). */
 const VOICES: Readonly<Record<string, string>> = {

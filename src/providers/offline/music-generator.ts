@@ -11,7 +11,7 @@ import { throwIfCancelled } from '../../core/errors.js';
 import type { Mood } from '../../pipeline/model.js';
 import type { MusicBed, MusicProvider } from '../../pipeline/ports.js';
 import { hashString, seededRandom, type Random } from './seeded-random.js';
-import { encodeWav16 } from './wav.js';
+import { encodeWav16 } from '../wav.js';
 
 export const MUSIC_SAMPLE_RATE = 44_100;
 const SR = MUSIC_SAMPLE_RATE;

@@ -5,6 +5,7 @@
  */
 import OpenAI from 'openai';
 import { ReelforgeError, isAbortError, throwIfCancelled, cancelled } from '../../core/errors.js';
+import { sleep } from '../../core/sleep.js';
 
 export interface OpenAiClientOptions {
   apiKey: string;
@@ -243,22 +244,6 @@ function exhausted(error: unknown, what: string, attempts: number, redact: (s: s
     retryable: true,
     cause: safeCause(error, redact),
     params: { provider: 'openai', what, attempts },
-  });
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (ms <= 0) return resolve();
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }
-    function onAbort(): void {
-      clearTimeout(timer);
-      reject(cancelled());
-    }
-    signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
 

@@ -7,6 +7,7 @@
 import type { SpeechCreateParams } from 'openai/resources/audio/speech';
 import { ReelforgeError } from '../../core/errors.js';
 import type { SpeechProvider, SpeechRequest, SpeechResult } from '../../pipeline/ports.js';
+import { concatWav } from '../wav.js';
 import { isUnsupportedFieldError, withRetry, type OpenAiConnection } from './client.js';
 
 export interface OpenAiSpeechOptions {
@@ -38,8 +39,7 @@ export class OpenAiSpeech implements SpeechProvider {
     const audio: Buffer[] = [];
     for (const part of parts) audio.push(await this.speakPart(part, request.voice ?? this.options.voice, signal));
     if (this.format === 'mp3') return { data: Buffer.concat(audio), ext: 'mp3' };
-    const wavs = audio.map(parseWav);
-    const joined = joinWavs(wavs);
+    const joined = joinSpeech(audio);
     return { data: joined.data, ext: 'wav', durationSec: joined.durationSec };
   }
 
@@ -100,70 +100,15 @@ export function splitForSpeech(text: string, max: number): string[] {
   return parts;
 }
 
-export interface WavInfo {
-  sampleRate: number;
-  channels: number;
-  bitsPerSample: number;
-  /** The PCM bytes of the data chunk. */
-  pcm: Buffer;
-  /** The `fmt ` chunk's body, kept to write the file back. */
-  fmt: Buffer;
-}
-
-/**
- * Reads a RIFF/WAVE file. Streamed WAV (OpenAI's among them) declares unknown sizes (0xFFFFFFFF);
- * the data chunk then runs to the end of the file.
- */
-export function parseWav(data: Buffer): WavInfo {
-  const bad = (): ReelforgeError =>
-    new ReelforgeError('provider_unavailable', 'The speech provider sent audio we could not read.', {
+/** The parts' WAVs as one; audio we cannot read is the provider's fault, worth another try. */
+function joinSpeech(parts: Buffer[]): { data: Buffer; durationSec: number } {
+  try {
+    return concatWav(parts);
+  } catch (error) {
+    throw new ReelforgeError('provider_unavailable', 'The speech provider sent audio we could not read.', {
       retryable: true,
+      cause: error,
       params: { provider: 'openai', what: 'speech' },
     });
-  if (data.length < 12 || data.toString('ascii', 0, 4) !== 'RIFF' || data.toString('ascii', 8, 12) !== 'WAVE') throw bad();
-  let offset = 12;
-  let fmt: Buffer | undefined;
-  while (offset + 8 <= data.length) {
-    const id = data.toString('ascii', offset, offset + 4);
-    const declared = data.readUInt32LE(offset + 4);
-    const bodyStart = offset + 8;
-    if (id === 'data') {
-      if (!fmt) throw bad();
-      const end = declared === 0xffffffff || bodyStart + declared > data.length ? data.length : bodyStart + declared;
-      const channels = fmt.readUInt16LE(2);
-      const sampleRate = fmt.readUInt32LE(4);
-      const bitsPerSample = fmt.readUInt16LE(14);
-      if (!channels || !sampleRate || !bitsPerSample) throw bad();
-      return { sampleRate, channels, bitsPerSample, pcm: data.subarray(bodyStart, end), fmt };
-    }
-    if (id === 'fmt ') fmt = data.subarray(bodyStart, bodyStart + declared);
-    offset = bodyStart + declared + (declared % 2);
   }
-  throw bad();
-}
-
-export function wavDurationSec(info: WavInfo): number {
-  const bytesPerFrame = info.channels * (info.bitsPerSample / 8);
-  return Math.floor(info.pcm.length / bytesPerFrame) / info.sampleRate;
-}
-
-/** One WAV with correct sizes from parts of the same format. */
-export function joinWavs(parts: WavInfo[]): { data: Buffer; durationSec: number } {
-  const first = parts[0];
-  if (!first) throw new ReelforgeError('internal', 'No audio to join.');
-  const pcm = Buffer.concat(parts.map((p) => p.pcm));
-  const header = Buffer.alloc(12);
-  header.write('RIFF', 0, 'ascii');
-  header.writeUInt32LE(4 + 8 + first.fmt.length + 8 + pcm.length, 4);
-  header.write('WAVE', 8, 'ascii');
-  const fmtHead = Buffer.alloc(8);
-  fmtHead.write('fmt ', 0, 'ascii');
-  fmtHead.writeUInt32LE(first.fmt.length, 4);
-  const dataHead = Buffer.alloc(8);
-  dataHead.write('data', 0, 'ascii');
-  dataHead.writeUInt32LE(pcm.length, 4);
-  return {
-    data: Buffer.concat([header, fmtHead, first.fmt, dataHead, pcm]),
-    durationSec: wavDurationSec({ ...first, pcm }),
-  };
 }

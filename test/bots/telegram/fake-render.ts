@@ -8,6 +8,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { cancelled } from '../../../src/core/errors.js';
+import { sleep } from '../../../src/core/sleep.js';
 import type { Receipt } from '../../../src/core/receipt.js';
 import { tierForDuration } from '../../../src/core/tiers.js';
 import type { RenderVideo } from '../../../src/jobs/video-job.js';
@@ -20,21 +21,6 @@ export interface FakeRender {
   started: string[];
   hold(): void;
   release(): void;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(cancelled());
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(cancelled());
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 export async function probe(path: string): Promise<{ durationSec: number; video?: { codec: string; width: number; height: number }; audio?: { codec: string } }> {

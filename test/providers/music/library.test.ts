@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MusicLibrary } from '../../../src/providers/music/library.js';
-import { encodeWav16 } from '../../../src/providers/offline/wav.js';
+import { encodeWav16 } from '../../../src/providers/wav.js';
 import { musicProviderContract } from '../../contracts/music-provider.js';
 
 let root: string;

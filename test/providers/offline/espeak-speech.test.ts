@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ReelforgeError } from '../../../src/core/errors.js';
 import { EspeakSpeech, espeakVoiceFor, stripMarkup } from '../../../src/providers/offline/espeak-speech.js';
-import { parseWav } from '../../../src/providers/offline/wav.js';
+import { parseWav } from '../../../src/providers/wav.js';
 import { speechProviderContract } from '../../contracts/speech-provider.js';
 
 speechProviderContract('espeak-ng', () => Promise.resolve({ provider: new EspeakSpeech() }));

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MOODS } from '../../../src/pipeline/model.js';
 import { MUSIC_SAMPLE_RATE, MusicGenerator, renderMusicBed } from '../../../src/providers/offline/music-generator.js';
-import { parseWav } from '../../../src/providers/offline/wav.js';
+import { parseWav } from '../../../src/providers/wav.js';
 import { musicProviderContract } from '../../contracts/music-provider.js';
 
 musicProviderContract('generator', () => Promise.resolve({ provider: new MusicGenerator() }));

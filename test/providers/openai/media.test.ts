@@ -7,7 +7,8 @@ import type { ImageRequest } from '../../../src/pipeline/ports.js';
 import { cachedImages, cachedSpeech } from '../../../src/providers/cache/media-cache.js';
 import { createOpenAiClient, type OpenAiConnection } from '../../../src/providers/openai/client.js';
 import { composeImagePrompt, imageSizeFor, OpenAiImages } from '../../../src/providers/openai/images.js';
-import { OpenAiSpeech, parseWav, splitForSpeech, wavDurationSec } from '../../../src/providers/openai/speech.js';
+import { OpenAiSpeech, splitForSpeech } from '../../../src/providers/openai/speech.js';
+import { wavDurationSec } from '../../../src/providers/wav.js';
 import { FakeOpenAiServer } from '../../fakes/openai-server.js';
 
 const portrait: ImageRequest = {
@@ -145,7 +146,7 @@ describe('images and speech through the real SDK', () => {
     const result = await speech.synthesize({ text: sentence.repeat(100), lang: 'en' });
     expect(fake.requestsTo('speech')).toHaveLength(2);
     expect(result.durationSec).toBeCloseTo(800 / 2.5, 0);
-    expect(wavDurationSec(parseWav(result.data))).toBeCloseTo(result.durationSec!, 3);
+    expect(wavDurationSec(result.data)).toBeCloseTo(result.durationSec!, 3);
   });
 
   it('caches images by prompt, style, model and size, and speech by text and voice', async () => {

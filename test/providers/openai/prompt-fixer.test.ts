@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { TIER_PROFILES } from '../../../src/core/tiers.js';
-import { planPromptFixes } from '../../../src/pipeline/dedup.js';
+import { planPromptFixes } from '../../pipeline/plan-fixes.js';
 import type { Segment } from '../../../src/pipeline/model.js';
 import { createOpenAiClient } from '../../../src/providers/openai/client.js';
 import { OpenAiLlm } from '../../../src/providers/openai/llm.js';

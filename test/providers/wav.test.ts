@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ReelforgeError } from '../../../src/core/errors.js';
-import { concatWav, encodeWav16, parseWav, wavDurationSec } from '../../../src/providers/offline/wav.js';
+import { ReelforgeError } from '../../src/core/errors.js';
+import { concatWav, encodeWav16, parseWav, wavDurationSec } from '../../src/providers/wav.js';
 
 /** A WAV the way espeak-ng streams it: placeholder sizes, since it writes the header before the audio. */
 function streamedWav(samples: number, sampleRate = 22_050, sizeField = 0x7ffff000): Buffer {

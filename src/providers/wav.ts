@@ -3,7 +3,7 @@
  * espeak-ng streams WAV to stdout before it knows the length, so its RIFF and data sizes are
  * placeholders (0x7FFFF000-ish, 0xFFFFFFFF or 0); the real data length is what the buffer holds.
  */
-import { ReelforgeError } from '../../core/errors.js';
+import { ReelforgeError } from '../core/errors.js';
 
 export interface WavFormat {
   /** 1 = integer PCM, 3 = float. */
