@@ -4,7 +4,7 @@
  * flagged; the later segment is the duplicate of the earliest one it matches.
  */
 import type { TierProfile } from '../core/tiers.js';
-import type { ScriptMeta, Segment, StoryContext, VisualBible } from './model.js';
+import type { ScriptMeta, Segment } from './model.js';
 import { distinctPeople, multiSubjectReason, peopleInPrompt, stemWord } from './multi-subject.js';
 
 export const DUPLICATE_THRESHOLD = 0.8;
