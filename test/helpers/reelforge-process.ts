@@ -2,8 +2,7 @@
  * Runs `reelforge` commands as child processes, the way a user or an operator does.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -46,16 +45,6 @@ export function startReelforge(args: string[], env: Record<string, string>, chil
   return { child, output: () => output };
 }
 
-export async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs: number, log?: () => string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${log?.() ?? ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 export function exited(child: ChildProcess): Promise<number | null> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
   return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
@@ -68,10 +57,3 @@ export async function stopAll(children: ChildProcess[]): Promise<void> {
   }
 }
 
-export async function probeVideo(bytes: Buffer, dir: string): Promise<{ duration: number; codecs: string[] }> {
-  const path = join(dir, `probe-${Date.now()}-${Math.random().toString(36).slice(2)}.mp4`);
-  await writeFile(path, bytes);
-  const { stdout } = await run('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_name:format=duration', '-of', 'json', path]);
-  const parsed = JSON.parse(stdout) as { streams: Array<{ codec_name: string }>; format: { duration: string } };
-  return { duration: Number(parsed.format.duration), codecs: parsed.streams.map((s) => s.codec_name).sort() };
-}

@@ -10,6 +10,7 @@ import { relayQueueEvents } from '../../src/jobs/queue-relay.js';
 import { notifierRegistry } from '../../src/jobs/video-job.js';
 import { LocalJobQueue } from '../../src/queue/local-queue.js';
 import { fakeResult, jobData } from '../queue/contract.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const discordTarget: DiscordTarget = {
   platform: 'discord',
@@ -54,10 +55,6 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function until(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 100 && !check(); i++) await new Promise((r) => setTimeout(r, 20));
-}
-
 describe('relayQueueEvents', () => {
   it('tells a waiting Discord job of its cancel, whoever cancelled it', async () => {
     const recorder = new Recorder();
@@ -69,7 +66,7 @@ describe('relayQueueEvents', () => {
     expect(waiting.position).toBe(1);
 
     await queue.cancel(waiting.id);
-    await until(() => recorder.failures.length > 0);
+    await waitFor('the relay', () => recorder.failures.length > 0, 2000);
     expect(recorder.failures.map((e) => e.code)).toEqual(['cancelled']);
     release();
     unsubscribe();
@@ -111,11 +108,11 @@ describe('relayQueueEvents', () => {
     const first = await discordJob('run', '1');
     await running;
     const second = await discordJob('wait', '2');
-    await until(() => recorder.shownFor.includes(second.id));
+    await waitFor('the relay', () => recorder.shownFor.includes(second.id), 2000);
 
     await queue.cancel(first.id); // running: its processor says so, not the relay
     await queue.cancel(second.id); // waiting: only the relay can say so
-    await until(() => recorder.failures.length > 0);
+    await waitFor('the relay', () => recorder.failures.length > 0, 2000);
     expect(recorder.failures.map((e) => e.code)).toEqual(['cancelled']);
     expect(recorder.shownFor.filter((id) => id === second.id)).toHaveLength(1);
     unsubscribe();

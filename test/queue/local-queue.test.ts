@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalJobQueue } from '../../src/queue/local-queue.js';
 import { ReelforgeError } from '../../src/core/errors.js';
 import { EventLog, fakeResult, jobData, queueContract } from './contract.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 let root = '';
 beforeAll(async () => {
@@ -73,8 +74,10 @@ describe('LocalJobQueue journal', () => {
       runs.push(job.id);
       return Promise.resolve(fakeResult('again'));
     });
-    await new Promise((r) => setTimeout(r, 200));
-    expect(runs).toEqual([]);
+    // Jobs run in order: once a job queued after it has run, the delivered one had its chance to run again.
+    const later = await reopened.enqueue(jobData('bob'), { idempotencyKey: randomUUID() });
+    await waitFor('the later job', async () => (await reopened.get(later.id))?.state === 'completed');
+    expect(runs).toEqual([later.id]);
     expect(await reopened.get(id)).toMatchObject({ state: 'completed' });
     await reopened.close();
   });
@@ -92,7 +95,7 @@ describe('LocalJobQueue journal', () => {
     await writeFile(join(dir, 'journal.jsonl'), records.map((r) => JSON.stringify(r)).join('\n') + '\n');
     const queue = await LocalJobQueue.open({ dir, maxInterruptions: 0 });
     const log = new EventLog(queue);
-    await new Promise((r) => setTimeout(r, 50));
+    await waitFor('the failed event', () => log.events.some((e) => e.type === 'failed'));
     expect(log.events).toContainEqual({ type: 'failed', jobId: 'jdies', error: expect.objectContaining({ code: 'internal' }) as unknown });
     expect(await queue.get('jdies')).toMatchObject({ state: 'failed' });
     await queue.close();

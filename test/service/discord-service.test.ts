@@ -9,7 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeDiscordServer } from '../fakes/discord-server.js';
-import { exited, probeVideo, startReelforge, stopAll, waitFor } from '../helpers/reelforge-process.js';
+import { exited, startReelforge, stopAll } from '../helpers/reelforge-process.js';
+import { probeBytes } from '../helpers/ffprobe.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const token = 'discord-bot-token-for-tests.abcdef';
 const applicationId = '900000000000000001';
@@ -69,9 +71,9 @@ describe('reelforge bot (Discord, local queue, offline pipeline)', () => {
     expect(interaction.acknowledgedAt! - interaction.createdAt).toBeLessThan(3000);
     expect(message.history.length).toBeGreaterThanOrEqual(3);
     expect(message.content).toMatch(/history of tea/i);
-    const probe = await probeVideo(message.attachments[0]!.data, dataDir);
+    const probe = await probeBytes(message.attachments[0]!.data, dataDir);
     expect(probe.codecs).toEqual(['aac', 'h264']);
-    expect(probe.duration).toBeGreaterThan(8);
+    expect(probe.durationSec).toBeGreaterThan(8);
 
     bot.child.kill('SIGTERM');
     expect(await exited(bot.child)).toBe(0);

@@ -10,7 +10,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeTelegramServer, type FakeUser, type StoredMessage } from '../fakes/telegram-server.js';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
-import { exited, probeVideo, startReelforge, stopAll, waitFor, type Service } from '../helpers/reelforge-process.js';
+import { exited, startReelforge, stopAll, type Service } from '../helpers/reelforge-process.js';
+import { probeBytes } from '../helpers/ffprobe.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 let fake: FakeTelegramServer;
 let redis: RedisServer;
@@ -66,9 +68,9 @@ describe('reelforge bot + two reelforge workers on Redis', () => {
     for (const chat of chats) {
       expect(videos(chat.id)).toHaveLength(1);
       expect(fake.botMessages(chat.id).filter((m) => !m.upload)).toHaveLength(1);
-      const probe = await probeVideo(videos(chat.id)[0]!.upload!.file('video')!.bytes, dir);
+      const probe = await probeBytes(videos(chat.id)[0]!.upload!.file('video')!.bytes, dir);
       expect(probe.codecs).toEqual(['aac', 'h264']);
-      expect(probe.duration).toBeGreaterThan(8);
+      expect(probe.durationSec).toBeGreaterThan(8);
     }
     // The bot process took requests only: it rendered nothing.
     expect(bot.output()).not.toContain('video rendered');

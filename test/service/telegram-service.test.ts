@@ -8,7 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FakeTelegramServer, type FakeUser, type StoredMessage } from '../fakes/telegram-server.js';
-import { exited, probeVideo, startReelforge, stopAll, waitFor, type Service } from '../helpers/reelforge-process.js';
+import { exited, startReelforge, stopAll, type Service } from '../helpers/reelforge-process.js';
+import { probeBytes } from '../helpers/ffprobe.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 let fake: FakeTelegramServer;
 let dataDir: string;
@@ -43,10 +45,10 @@ describe('reelforge bot (Telegram, local queue, offline pipeline)', () => {
     const request = fake.sendUserMessage(chat, user, '/video 10 The history of tea');
 
     const [video] = await waitFor('the video', () => (videos(chat.id).length > 0 ? videos(chat.id) : undefined), 240_000, bot.output);
-    const probe = await probeVideo(video!.upload!.file('video')!.bytes, dataDir);
+    const probe = await probeBytes(video!.upload!.file('video')!.bytes, dataDir);
     expect(probe.codecs).toEqual(['aac', 'h264']);
-    expect(probe.duration).toBeGreaterThan(8);
-    expect(probe.duration).toBeLessThan(20);
+    expect(probe.durationSec).toBeGreaterThan(8);
+    expect(probe.durationSec).toBeLessThan(20);
     expect(video!.upload!.fields.supports_streaming).toBe('true');
     expect(video!.upload!.file('thumbnail')).toBeDefined();
     expect(video!.versions[0]!.caption).toMatch(/history of tea/i);
@@ -89,8 +91,8 @@ describe('reelforge bot (Telegram, local queue, offline pipeline)', () => {
     // Give a duplicate a moment to show up if there were one.
     await new Promise((r) => setTimeout(r, 2000));
     expect(videos(chat.id)).toHaveLength(1);
-    const probe = await probeVideo(delivered[0]!.upload!.file('video')!.bytes, dataDir);
-    expect(probe.duration).toBeGreaterThan(9);
+    const probe = await probeBytes(delivered[0]!.upload!.file('video')!.bytes, dataDir);
+    expect(probe.durationSec).toBeGreaterThan(9);
     expect(fake.botMessages(chat.id).filter((m) => !m.upload)).toHaveLength(1);
   }, 400_000);
 });

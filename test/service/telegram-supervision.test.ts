@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeTelegramServer, type FakeUser } from '../fakes/telegram-server.js';
-import { exited, startReelforge, stopAll, waitFor, type Service } from '../helpers/reelforge-process.js';
+import { exited, startReelforge, stopAll, type Service } from '../helpers/reelforge-process.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 let fake: FakeTelegramServer;
 const dirs: string[] = [];

@@ -41,10 +41,10 @@ describe('usage recording around the job processor', () => {
 
   it('counts a cancel, but not a shutdown that will resume the job', async () => {
     const store = new MemorySettingsStore();
-    await expect(withUsageRecording(() => Promise.reject(cancelled('x')), store)(job(1, true))).rejects.toBeDefined();
+    await expect(withUsageRecording(() => Promise.reject(cancelled('x')), store)(job(1, true))).rejects.toMatchObject({ code: 'cancelled' });
     await expect(
       withUsageRecording(() => Promise.reject(cancelled('x', { retryable: true })), store)(job(1, true)),
-    ).rejects.toBeDefined();
+    ).rejects.toMatchObject({ code: 'cancelled' });
     expect(await store.stats()).toMatchObject({ jobs: 1, cancelled: 1 });
   });
 });

@@ -12,7 +12,7 @@ import { basename, extname } from 'node:path';
 import { InputFile, type Api } from 'grammy';
 import type { InlineKeyboardMarkup } from 'grammy/types';
 import type { TelegramTarget } from '../../core/chat-target.js';
-import { ReelforgeError } from '../../core/errors.js';
+import { abortError, ReelforgeError } from '../../core/errors.js';
 import type { ProgressSnapshot } from '../../core/progress.js';
 import { formatReceiptLine } from '../../core/receipt.js';
 import type { DeliverInput, Notifier } from '../../jobs/notifier.js';
@@ -145,6 +145,8 @@ export class TelegramNotifier implements Notifier<TelegramTarget> {
           signal as Parameters<Api['sendVideo']>[3],
         );
       } catch (error) {
+        // A stopped upload is the job's cancel (or time limit), not Telegram being unreachable.
+        if (signal?.aborted) throw abortError(signal);
         throw toTelegramError(error, 'upload the video', this.limitBytes);
       }
     });

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { WebSocket } from 'ws';
 import { FakeDiscordServer, type InteractionRecord } from '../../fakes/discord-server.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 const TOKEN = 'bot-token';
 const APP = '800000000000000001';
@@ -33,15 +34,6 @@ afterAll(async () => {
 
 const bot = { Authorization: `Bot ${TOKEN}` };
 const json = { 'Content-Type': 'application/json' };
-
-/** Client-side arrivals are not fake events, so they are polled. */
-async function poll(check: () => boolean, timeoutMs = 2000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 function interaction(): InteractionRecord {
   return fake.dispatchCommand({ name: 'video', from: { user }, guildId: GUILD, channelId: CHANNEL });
@@ -139,10 +131,10 @@ describe('gateway', () => {
     const received: Array<{ op: number; t?: string; d?: Record<string, unknown> }> = [];
     ws.on('message', (raw: Buffer) => received.push(JSON.parse(raw.toString()) as (typeof received)[number]));
     await new Promise((resolve) => ws.once('open', resolve));
-    await poll(() => received.some((p) => p.op === 10));
+    await waitFor('the gateway payloads', () => received.some((p) => p.op === 10));
     ws.send(JSON.stringify({ op: 2, d: { token: TOKEN, intents: 1, properties: {} } }));
     ws.send(JSON.stringify({ op: 1, d: null }));
-    await poll(() => received.some((p) => p.t === 'GUILD_CREATE') && received.some((p) => p.op === 11));
+    await waitFor('the gateway payloads', () => received.some((p) => p.t === 'GUILD_CREATE') && received.some((p) => p.op === 11));
     const ready = received.find((p) => p.t === 'READY');
     expect(ready?.d).toMatchObject({ application: { id: APP }, guilds: [{ id: GUILD, unavailable: true }] });
     expect(typeof (ready?.d?.user as { id?: unknown } | undefined)?.id).toBe('string');

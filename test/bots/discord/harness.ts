@@ -5,7 +5,7 @@
  */
 import { loggerInto, type LoggedLine } from '../../helpers/logs.js';
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -227,36 +227,6 @@ export async function makeMp4(path: string, durationSec: number, crf = 30, signa
     ],
     { signal },
   );
-}
-
-export interface ProbedVideo {
-  durationSec: number;
-  video?: { codec: string; width: number; height: number };
-  audio?: { codec: string };
-  formatName: string;
-}
-
-/** ffprobe of bytes (an uploaded attachment). */
-export async function probeBytes(data: Buffer, dir: string): Promise<ProbedVideo> {
-  const path = join(dir, `probe-${Date.now()}-${Math.random().toString(36).slice(2)}.mp4`);
-  await writeFile(path, data);
-  try {
-    const { stdout } = await run('ffprobe', ['-v', 'error', '-show_format', '-show_streams', '-of', 'json', path]);
-    const info = JSON.parse(stdout) as {
-      format: { duration: string; format_name: string };
-      streams: Array<{ codec_type: string; codec_name: string; width?: number; height?: number }>;
-    };
-    const v = info.streams.find((s) => s.codec_type === 'video');
-    const a = info.streams.find((s) => s.codec_type === 'audio');
-    return {
-      durationSec: Number(info.format.duration),
-      formatName: info.format.format_name,
-      ...(v ? { video: { codec: v.codec_name, width: v.width ?? 0, height: v.height ?? 0 } } : {}),
-      ...(a ? { audio: { codec: a.codec_name } } : {}),
-    };
-  } finally {
-    await rm(path, { force: true });
-  }
 }
 
 /** The finished state of a progress message: an MP4 attachment is on it. */

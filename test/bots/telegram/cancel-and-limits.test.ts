@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { StoredMessage } from '../../fakes/telegram-server.js';
 import { admin, alice, boris, carol, startHarness, type Harness } from './harness.js';
 import { expectPlayableVideo } from './expect-video.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 function lastText(message: StoredMessage | undefined): string {
   return message?.versions.at(-1)?.text ?? '';
@@ -74,7 +75,8 @@ describe('the Cancel button, per-user limits and a full queue', () => {
     expect((await h.queue.get(jobId))?.state).toBe('cancelled');
     expect(progress.versions.at(-1)?.reply_markup).toBeUndefined();
     h.render.release();
-    await new Promise((r) => setTimeout(r, 300));
+    // Once no job is active, the cancelled render has returned: whatever it would have sent is sent.
+    await waitFor('the cancelled render to return', async () => (await h.queue.stats()).active === 0);
     expect(h.fake.botMessages(group.id).filter((m) => m.video)).toHaveLength(0);
   });
 

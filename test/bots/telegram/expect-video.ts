@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import type { StoredMessage } from '../../fakes/telegram-server.js';
-import { probe } from './fake-render.js';
+import { probeMedia } from '../../helpers/ffprobe.js';
 
 export async function expectPlayableVideo(video: StoredMessage, seconds: number, dir: string): Promise<void> {
   const upload = video.upload;
@@ -14,7 +14,7 @@ export async function expectPlayableVideo(video: StoredMessage, seconds: number,
   expect(bytes).toBeDefined();
   const path = join(dir, `uploaded-${video.chatId}-${video.messageId}.mp4`);
   await writeFile(path, bytes ?? Buffer.alloc(0));
-  const info = await probe(path);
+  const info = await probeMedia(path);
   expect(info.durationSec).toBeGreaterThan(seconds - 0.3);
   expect(info.durationSec).toBeLessThan(seconds + 0.3);
   expect(info.video).toEqual({ codec: 'h264', width: 270, height: 480 });

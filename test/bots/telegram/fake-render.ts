@@ -23,21 +23,6 @@ export interface FakeRender {
   release(): void;
 }
 
-export async function probe(path: string): Promise<{ durationSec: number; video?: { codec: string; width: number; height: number }; audio?: { codec: string } }> {
-  const { stdout } = await run('ffprobe', ['-v', 'error', '-show_entries', 'format=duration:stream=codec_type,codec_name,width,height', '-of', 'json', path]);
-  const info = JSON.parse(stdout) as {
-    format: { duration: string };
-    streams: { codec_type: string; codec_name: string; width?: number; height?: number }[];
-  };
-  const v = info.streams.find((s) => s.codec_type === 'video');
-  const a = info.streams.find((s) => s.codec_type === 'audio');
-  return {
-    durationSec: Number(info.format.duration),
-    ...(v ? { video: { codec: v.codec_name, width: v.width ?? 0, height: v.height ?? 0 } } : {}),
-    ...(a ? { audio: { codec: a.codec_name } } : {}),
-  };
-}
-
 export function createFakeRender(dir: string, options: { stepMs?: number; segments?: number } = {}): FakeRender {
   const stepMs = options.stepMs ?? 120;
   const segments = options.segments ?? 4;

@@ -37,7 +37,8 @@ describe('/video in a forum topic of a supergroup', () => {
 
     const videoA = videos.find((v) => v.replyToMessageId === askA.messageId);
     const videoB = videos.find((v) => v.replyToMessageId === askB.messageId);
-    expect(videoA && videoB).toBeTruthy();
+    expect(videoA).toBeDefined();
+    expect(videoB).toBeDefined();
     await expectPlayableVideo(videoA!, 10, h.dataDir);
     await expectPlayableVideo(videoB!, 11, h.dataDir);
     expect(videoB?.versions[0]?.caption).toMatch(/^История чая\nДлина 0:11\n/);

@@ -152,7 +152,7 @@ describe('TelegramNotifier delivery and failure', () => {
     const target = await progressTarget(chat, notifier);
     const controller = new AbortController();
     controller.abort(cancelled());
-    await expect(notifier.deliver(target, { path, receipt }, controller.signal)).rejects.toBeDefined();
+    await expect(notifier.deliver(target, { path, receipt }, controller.signal)).rejects.toMatchObject({ code: 'cancelled' });
     expect(fake.botMessages(chat.id).filter((m) => m.upload)).toEqual([]);
   });
 

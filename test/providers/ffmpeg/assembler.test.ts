@@ -19,6 +19,7 @@ import {
   topLevelBoxes,
 } from '../../helpers/media.js';
 import { caught } from '../../helpers/errors.js';
+import { waitFor } from '../../helpers/wait-for.js';
 import { errorText } from '../../../src/bots/shared/i18n.js';
 
 const W = 270;
@@ -314,16 +315,12 @@ describe('FfmpegAssembler: cancellation and the shared render pool', () => {
       segment({ index: 0, imagePath: join(dir, 'bars.png'), durationSec: 20, width: 1080, height: 1920, x264Preset: 'veryfast', outPath, cues: [{ text: 'x', startSec: 0, endSec: 20 }] }),
       controller.signal,
     );
-    // Wait for the encoder to be running (an event, not a fixed 700 ms a busy machine can outlast).
-    for (const deadline = Date.now() + 20_000; (await ffmpegProcessesWriting(outPath)) === 0 && Date.now() < deadline; ) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    expect(await ffmpegProcessesWriting(outPath)).toBe(1);
-    const abortedAt = Date.now();
+    // Wait for the encoder to be running (a state, not a fixed 700 ms a busy machine can outlast).
+    await waitFor('the encoder to start', async () => (await ffmpegProcessesWriting(outPath)) === 1, 20_000);
     controller.abort();
+    // A 20 s 1080x1920 encode outlasts the test's time limit: only the kill ends it in time.
     const error = await caught(run);
     expect(error.code).toBe('cancelled');
-    expect(Date.now() - abortedAt).toBeLessThan(2500);
     expect(await ffmpegProcessesWriting(outPath)).toBe(0);
     const left = (await readdir(dir)).filter((name) => name.startsWith('cancelled'));
     expect(left).toEqual([]);

@@ -7,6 +7,7 @@ import { ReelforgeError } from '../../../src/core/errors.js';
 import { EspeakSpeech, espeakVoiceFor, stripMarkup } from '../../../src/providers/offline/espeak-speech.js';
 import { parseWav } from '../../../src/providers/wav.js';
 import { speechProviderContract } from '../../contracts/speech-provider.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 speechProviderContract('espeak-ng', () => Promise.resolve({ provider: new EspeakSpeech() }));
 
@@ -25,14 +26,6 @@ function isAlive(pid: number): boolean {
     return true;
   } catch {
     return false;
-  }
-}
-
-async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error('timed out waiting');
-    await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
 
@@ -118,13 +111,13 @@ describe('EspeakSpeech', () => {
       const controller = new AbortController();
       const started = Date.now();
       const pending = slow.synthesize({ text: 'One. Two. Three. Four.', lang: 'en' }, controller.signal);
-      await waitFor(async () => (await readFile(pids, 'utf8').catch(() => '')).trim().split('\n').length === 3);
+      await waitFor('the espeak-ng processes', async () => (await readFile(pids, 'utf8').catch(() => '')).trim().split('\n').length === 3);
       controller.abort();
       await expect(pending).rejects.toMatchObject({ code: 'cancelled' });
       expect(Date.now() - started).toBeLessThan(5000);
       const running = (await readFile(pids, 'utf8')).trim().split('\n').map(Number);
       expect(running).toHaveLength(3); // bounded: the fourth sentence never started
-      await waitFor(() => running.every((pid) => !isAlive(pid)));
+      await waitFor('the espeak-ng processes', () => running.every((pid) => !isAlive(pid)));
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +8,7 @@ import { createOpenAiClient, type OpenAiConnection } from '../../../src/provider
 import { composeImagePrompt, imageSizeFor, OpenAiImages } from '../../../src/providers/openai/images.js';
 import { OpenAiSpeech, splitForSpeech } from '../../../src/providers/openai/speech.js';
 import { wavDurationSec } from '../../../src/providers/wav.js';
+import { probeMedia } from '../../helpers/ffprobe.js';
 import { FakeOpenAiServer } from '../../fakes/openai-server.js';
 
 const portrait: ImageRequest = {
@@ -21,12 +21,6 @@ const portrait: ImageRequest = {
   mood: 'epic',
   keywords: 'walls dawn',
 };
-
-function probe(path: string): { width?: number; height?: number; duration?: string } {
-  const out = execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'stream=width,height:format=duration', '-of', 'json', path]).toString();
-  const json = JSON.parse(out) as { streams: Array<{ width?: number; height?: number }>; format: { duration?: string } };
-  return { ...json.streams[0], duration: json.format.duration };
-}
 
 describe('images and speech through the real SDK', () => {
   let fake: FakeOpenAiServer;
@@ -55,7 +49,7 @@ describe('images and speech through the real SDK', () => {
     expect(result.ext).toBe('jpg');
     const file = join(dir, 'gpt.jpg');
     await writeFile(file, result.data);
-    expect(probe(file)).toMatchObject({ width: 256, height: 384 });
+    expect((await probeMedia(file)).video).toMatchObject({ width: 256, height: 384 });
   });
 
   it('speaks dall-e-3 sizes and fetches a URL answer when the server gives one', async () => {
@@ -79,7 +73,7 @@ describe('images and speech through the real SDK', () => {
       expect(result.ext).toBe('png');
       const file = join(dir, 'url.png');
       await writeFile(file, result.data);
-      expect(probe(file)).toMatchObject({ width: 256, height: 256 });
+      expect((await probeMedia(file)).video).toMatchObject({ width: 256, height: 256 });
     } finally {
       await urls.close();
     }
@@ -109,7 +103,7 @@ describe('images and speech through the real SDK', () => {
     expect(result.durationSec).toBeCloseTo(4, 1); // 10 words at 2.5 words/s
     const file = join(dir, 'voice.wav');
     await writeFile(file, result.data);
-    expect(Number(probe(file).duration)).toBeCloseTo(4, 1);
+    expect((await probeMedia(file)).durationSec).toBeCloseTo(4, 1);
   });
 
   it('does not send instructions to tts-1, and uses the request voice over the default', async () => {
@@ -130,7 +124,7 @@ describe('images and speech through the real SDK', () => {
       expect(mp3Only.requestsTo('speech').map((r) => r.status)).toEqual([400, 200]);
       const file = join(dir, 'voice.mp3');
       await writeFile(file, result.data);
-      expect(Number(probe(file).duration)).toBeGreaterThan(1.5);
+      expect((await probeMedia(file)).durationSec).toBeGreaterThan(1.5);
     } finally {
       await mp3Only.close();
     }
