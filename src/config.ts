@@ -53,8 +53,18 @@ const envSchema = z.object({
   IMAGE_QUALITY: z.enum(['low', 'medium', 'high', 'standard', 'hd', 'auto']).default('low'),
   TTS_MODEL: z.string().trim().min(1).default('gpt-4o-mini-tts'),
   TTS_VOICE: z.string().trim().min(1).default('alloy'),
-  /** JSON overrides of the pricing table, e.g. {"gpt-4o-mini":{"inputPer1M":0.15,"outputPer1M":0.6}}. */
-  PRICING_JSON: optionalString,
+  /** JSON overrides of the pricing table, e.g. {"gpt-4o-mini":{"inputPer1M":0.15,"outputPer1M":0.6}}; parsed here, once. */
+  PRICING_JSON: optionalString.transform((value, ctx): Record<string, unknown> => {
+    if (value === undefined) return {};
+    try {
+      const parsed: unknown = JSON.parse(value);
+      if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+      ctx.addIssue({ code: 'custom', message: 'must be a JSON object' });
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'not valid JSON' });
+    }
+    return {};
+  }),
 
   TELEGRAM_BOT_TOKEN: optionalString,
   TELEGRAM_API_ROOT: optionalUrl.default('https://api.telegram.org'),
@@ -70,7 +80,7 @@ const envSchema = z.object({
 
   REDIS_URL: optionalString,
   ROLE: z.enum(['all', 'bot', 'worker']).default('all'),
-  ADMIN_IDS: optionalString,
+  ADMIN_IDS: idList(ADMIN_ID_PATTERN, 'telegram:123 or discord:456'),
   DATA_DIR: z.string().trim().min(1).default('./data'),
   /** Default info for `bot` and `worker`, warn for `video` (its progress bar owns the terminal). */
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).optional(),
@@ -100,13 +110,24 @@ const envSchema = z.object({
   /** How long a /storyboard waits for Render before it expires (minutes; decimals allowed). */
   STORYBOARD_EXPIRE_MIN: optionalPositive('must be a number of minutes, e.g. 30').transform((v) => v ?? 30),
 }).superRefine((env, ctx) => {
+  // Cross-field rules, run even when a field above failed (`when`), so every problem is listed at once;
+  // a failed field may still hold its raw value here, so each rule only compares.
+  if (env.DISCORD_BOT_TOKEN && !env.DISCORD_APPLICATION_ID) {
+    ctx.addIssue({ code: 'custom', path: ['DISCORD_APPLICATION_ID'], message: 'required with DISCORD_BOT_TOKEN' });
+  }
+  if (env.TELEGRAM_WEBHOOK_URL && !env.TELEGRAM_WEBHOOK_SECRET) {
+    ctx.addIssue({ code: 'custom', path: ['TELEGRAM_WEBHOOK_SECRET'], message: 'required with TELEGRAM_WEBHOOK_URL (checked on every update)' });
+  }
+  if (env.ROLE !== 'all' && !env.REDIS_URL) {
+    ctx.addIssue({ code: 'custom', path: ['ROLE'], message: `"${env.ROLE}" needs REDIS_URL (bots and workers meet on Redis)` });
+  }
   if (env.METRICS_HOST !== '127.0.0.1' && env.METRICS_PORT === undefined) {
     ctx.addIssue({ code: 'custom', path: ['METRICS_HOST'], message: 'has no effect without METRICS_PORT' });
   }
   if (env.USER_DAILY_USD !== undefined && env.DAILY_BUDGET_USD !== undefined && env.USER_DAILY_USD > env.DAILY_BUDGET_USD) {
     ctx.addIssue({ code: 'custom', path: ['USER_DAILY_USD'], message: `is above DAILY_BUDGET_USD (${env.DAILY_BUDGET_USD}); lower it or raise the budget` });
   }
-});
+}, { when: () => true });
 
 /** Every variable the schema reads (the .env.example test compares it with this list). */
 export const CONFIG_KEYS: readonly string[] = Object.keys(envSchema.shape);
@@ -168,29 +189,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (!parsed.success) {
     for (const issue of parsed.error.issues) problems.push(`${issue.path.join('.')}: ${issue.message}`);
   }
-  // Cross-field checks read the raw values, so they are reported even when a field above failed.
-  const raw = (name: string): string | undefined => {
-    const value = env[name]?.trim();
-    return value ? value : undefined;
-  };
-  if (raw('DISCORD_BOT_TOKEN') && !raw('DISCORD_APPLICATION_ID')) problems.push('DISCORD_APPLICATION_ID: required with DISCORD_BOT_TOKEN');
-  if (raw('TELEGRAM_WEBHOOK_URL') && !raw('TELEGRAM_WEBHOOK_SECRET')) {
-    problems.push('TELEGRAM_WEBHOOK_SECRET: required with TELEGRAM_WEBHOOK_URL (checked on every update)');
-  }
-  const role = raw('ROLE');
-  if (role && role !== 'all' && !raw('REDIS_URL')) problems.push(`ROLE: "${role}" needs REDIS_URL (bots and workers meet on Redis)`);
-  for (const id of (raw('ADMIN_IDS') ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
-    if (!ADMIN_ID_PATTERN.test(id)) problems.push(`ADMIN_IDS: "${id}" is not like telegram:123 or discord:456`);
-  }
-  const pricing = raw('PRICING_JSON');
-  if (pricing) {
-    try {
-      const value: unknown = JSON.parse(pricing);
-      if (typeof value !== 'object' || value === null) problems.push('PRICING_JSON: must be a JSON object');
-    } catch {
-      problems.push('PRICING_JSON: not valid JSON');
-    }
-  }
   const e = parsed.data;
   if (problems.length > 0 || !e) {
     throw new ReelforgeError('config', `The configuration has ${problems.length} problem(s):\n  ${problems.join('\n  ')}`);
@@ -213,7 +211,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           ttsVoice: e.TTS_VOICE,
         }
       : null,
-    pricingOverrides: e.PRICING_JSON ? (JSON.parse(e.PRICING_JSON) as Record<string, unknown>) : {},
+    pricingOverrides: e.PRICING_JSON,
     telegram: e.TELEGRAM_BOT_TOKEN
       ? {
           token: e.TELEGRAM_BOT_TOKEN,
@@ -236,7 +234,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         : null,
     redisUrl: e.REDIS_URL,
     role: e.ROLE,
-    adminIds: new Set((e.ADMIN_IDS ?? '').split(',').map((s) => s.trim()).filter(Boolean)),
+    adminIds: e.ADMIN_IDS ?? new Set<string>(),
     concurrency: {
       generation: e.GENERATION_CONCURRENCY,
       render: Math.min(e.RENDER_CONCURRENCY, cores * 2),
