@@ -54,7 +54,7 @@ interface MessageState {
   /** True once the interaction webhook is no longer used for this message. */
   channelMode: boolean;
   lastEditAt: number;
-  /** When the last progress edit actually went out (it can wait behind an earlier write). */
+  /** When Discord answered the last progress edit (an edit can wait behind an earlier write). */
   lastSentAt: number;
   latest?: { snapshot: ProgressSnapshot; jobId: string };
   timer?: NodeJS.Timeout;
@@ -173,12 +173,16 @@ export class DiscordNotifier implements Notifier<DiscordTarget> {
     if (text === state.lastBody) return;
     state.lastEditAt = Date.now();
     await this.serialize(state, async () => {
-      // An edit that waited behind a slow write still keeps its distance from the one before it.
+      // Discord counts edits as they reach it: the interval runs from when the previous edit was
+      // answered, so an edit that waited behind a slow write still arrives an interval after it.
       await sleep(Math.max(0, state.lastSentAt + this.editIntervalMs - Date.now()));
       if (state.outcome) return;
-      state.lastSentAt = Date.now();
-      await this.write(target, state, body);
-      state.lastBody = text;
+      try {
+        await this.write(target, state, body);
+        state.lastBody = text;
+      } finally {
+        state.lastSentAt = Date.now();
+      }
     });
   }
 
