@@ -41,7 +41,8 @@ import { createOpenAiProviders } from './providers/openai/index.js';
 import { createSegmentReview } from './pipeline/dedup.js';
 import { buildPricingTable, estimateCost, estimateJobCost } from './pipeline/pricing.js';
 import { targetSegmentCount } from './pipeline/segmenting.js';
-import { withAdmission } from './access/admission.js';
+import { admitSpend, withAdmission, type AccessPolicy } from './access/admission.js';
+import type { StoryboardService } from './bots/shared/storyboard-drafts.js';
 import { createMetrics } from './metrics/metrics.js';
 import { withJobMetrics } from './metrics/observe-jobs.js';
 import { startMetricsServer } from './metrics/server.js';
@@ -381,9 +382,10 @@ export async function runService(kind: 'bot' | 'worker'): Promise<number> {
   const metrics = config.metrics ? createMetrics() : undefined;
   metrics?.setQueueSource(() => rawQueue.stats());
   // Allow-lists and daily limits are checked (and the estimate booked) here, at enqueue, for every bot.
+  const policy: AccessPolicy = { adminIds: config.adminIds, ...config.access };
   const queue = withAdmission(rawQueue, {
     settings,
-    policy: { adminIds: config.adminIds, ...config.access },
+    policy,
     estimateUsd: requestEstimator(config),
     log,
     ...(metrics ? { onOutcome: (outcome, data) => metrics.job(outcome, { platform: data.owner.platform, tier: data.request.tier ?? 'auto' }) } : {}),
@@ -441,8 +443,10 @@ export async function runService(kind: 'bot' | 'worker'): Promise<number> {
       log.info('working jobs', { queue: config.redisUrl ? 'redis' : 'local', generation: config.concurrency.generation, renders: config.concurrency.render });
     }
 
+    const storyboards = takesRequests ? createStoryboardService(config, createPipelineDeps(config, log), { settings, policy }) : undefined;
     if (takesRequests && config.telegram && telegramNotifier) {
       const telegram = await startTelegramBot({
+        ...(storyboards ? { storyboards } : {}),
         token: config.telegram.token,
         apiRoot: config.telegram.apiRoot,
         mode: config.telegram.mode,
@@ -521,6 +525,38 @@ export function createJobRender(runtime: Runtime, settings: SettingsStore, keepM
       );
     }
     return output;
+  };
+}
+
+/** The voices 🎙 offers: the OpenAI speech voices, or espeak-ng's for the offline voice. */
+const OPENAI_VOICES = ['alloy', 'nova', 'onyx', 'shimmer', 'echo'] as const;
+const OFFLINE_VOICES = ['en-us', 'en-gb', 'en-us+f3', 'en-gb+m3'] as const;
+
+/**
+ * What the bots need for /storyboard: the script writer (one call, after the same allow-list and
+ * daily-limit check /video gets), the estimate of a render, the expiry and the voices on offer.
+ */
+export function createStoryboardService(
+  config: Config,
+  deps: Pick<PipelineDeps, 'writer' | 'estimateCost' | 'voice' | 'speech'>,
+  access: { settings: SettingsStore; policy: AccessPolicy },
+): StoryboardService {
+  const estimateRequest = requestEstimator(config);
+  return {
+    async write(request, owner, options = {}) {
+      await admitSpend(owner, estimateRequest(request), access);
+      const { storyboard, usage } = await writeStoryboard(deps.writer, request, {
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.take ? { take: options.take } : {}),
+      });
+      const scriptUsd = deps.estimateCost?.({ llm: usage, imagesGenerated: 0, width: 0, height: 0, ttsCharacters: 0 }) ?? 0;
+      return { storyboard, scriptUsd };
+    },
+    // The assembler runs at ~2x realtime at 1080x1920 (README, Performance); pictures and voices
+    // overlap it. A rough "about N min" for the message, not a promise: the queue adds its own wait.
+    estimate: (storyboard) => ({ usd: estimateStoryboardCost(storyboard, deps), sec: Math.round(storyboard.seconds / 2) + 30 }),
+    expireMs: config.storyboards.expireMs,
+    voices: deps.speech.offline ? OFFLINE_VOICES : OPENAI_VOICES,
   };
 }
 

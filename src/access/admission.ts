@@ -11,7 +11,7 @@
 import { ownerKey, type JobOwner } from '../core/chat-target.js';
 import { ReelforgeError } from '../core/errors.js';
 import type { VideoRequest } from '../core/request.js';
-import { nextUtcMidnight, utcDay, type SpendLimits } from '../core/spend.js';
+import { nextUtcMidnight, utcDay, type SpendLimitName, type SpendLimits } from '../core/spend.js';
 import { silentLogger, type Logger } from '../log.js';
 import { classifyJobEnd } from '../queue/job-end.js';
 import { jobIdFor } from '../queue/job-id.js';
@@ -77,17 +77,8 @@ export function withAdmission(queue: JobQueue, options: AdmissionOptions): JobQu
       admin ? {} : policy.limits,
     );
     if (!outcome.ok) {
-      const resetsAt = nextUtcMidnight(at);
       log.info('request refused: daily limit', { platform: data.owner.platform, user: data.owner.userId, limit: outcome.limit, used: outcome.used, max: outcome.max });
-      throw new ReelforgeError('daily_limit', dailyLimitMessage(outcome.limit, outcome.max), {
-        params: {
-          limit: outcome.limit,
-          max: outcome.max,
-          used: Math.round(outcome.used * 10_000) / 10_000,
-          resetsAt: resetsAt.toISOString(),
-          resetsInMin: Math.ceil((resetsAt.getTime() - at.getTime()) / 60_000),
-        },
-      });
+      throw dailyLimitError(outcome, at);
     }
     try {
       return await queue.enqueue(data, enqueueOptions);
@@ -138,6 +129,37 @@ function settling(processor: JobProcessor, settle: (jobId: string, usd: number) 
       throw thrown;
     }
   };
+}
+
+function dailyLimitError(outcome: { limit: SpendLimitName; used: number; max: number }, at: Date): ReelforgeError {
+  const resetsAt = nextUtcMidnight(at);
+  return new ReelforgeError('daily_limit', dailyLimitMessage(outcome.limit, outcome.max), {
+    params: {
+      limit: outcome.limit,
+      max: outcome.max,
+      used: Math.round(outcome.used * 10_000) / 10_000,
+      resetsAt: resetsAt.toISOString(),
+      resetsInMin: Math.ceil((resetsAt.getTime() - at.getTime()) / 60_000),
+    },
+  });
+}
+
+/**
+ * The same rules for a paid call that is not a video (a storyboard's script): refused outside the
+ * allow-lists, or when the owner has no video left today, or when `usd` would pass a spending limit.
+ * It books nothing: the call costs about a tenth of a cent, and the video it leads to is booked at enqueue.
+ */
+export async function admitSpend(owner: JobOwner, usd: number, options: Pick<AdmissionOptions, 'settings' | 'policy' | 'now'>): Promise<void> {
+  const { policy } = options;
+  checkAllowed(owner, policy);
+  if (policy.adminIds.has(ownerKey(owner))) return;
+  const at = (options.now ?? (() => new Date()))();
+  const today = await options.settings.spend(utcDay(at));
+  const mine = today.users.find((u) => u.platform === owner.platform && u.userId === owner.userId) ?? { videos: 0, usd: 0 };
+  const { userVideos, userUsd, budgetUsd } = policy.limits;
+  if (userVideos !== undefined && mine.videos >= userVideos) throw dailyLimitError({ limit: 'user_videos', used: mine.videos, max: userVideos }, at);
+  if (userUsd !== undefined && mine.usd + usd > userUsd) throw dailyLimitError({ limit: 'user_usd', used: mine.usd, max: userUsd }, at);
+  if (budgetUsd !== undefined && today.usd + usd > budgetUsd) throw dailyLimitError({ limit: 'daily_budget', used: today.usd, max: budgetUsd }, at);
 }
 
 function dailyLimitMessage(limit: string, max: number): string {

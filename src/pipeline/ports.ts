@@ -19,6 +19,8 @@ export interface ScriptInput {
   narration?: string[];
   /** How many segments to aim for. */
   targetSegments: number;
+  /** Another take of the same request (a new script for a storyboard): 0 or absent for the first. */
+  take?: number;
 }
 
 export type ScriptEvent =

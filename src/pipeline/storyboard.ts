@@ -209,11 +209,11 @@ export function scriptInputFor(request: VideoRequest, profile: TierProfile, want
 export async function writeStoryboard(
   writer: ScriptWriter,
   request: VideoRequest,
-  options: { wantBible?: boolean; voice?: string; signal?: AbortSignal } = {},
+  options: { wantBible?: boolean; voice?: string; signal?: AbortSignal; take?: number } = {},
 ): Promise<{ storyboard: Storyboard; usage: LlmUsage; offline: boolean }> {
   const tier: Tier = request.tier ?? tierForDuration(request.durationSec);
   const profile = TIER_PROFILES[tier];
-  const input = scriptInputFor(request, profile, options.wantBible);
+  const input = { ...scriptInputFor(request, profile, options.wantBible), ...(options.take ? { take: options.take } : {}) };
   let usage = emptyUsage();
   let meta: Omit<Script, 'segments'> | undefined;
   const segments: Segment[] = [];

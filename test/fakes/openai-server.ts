@@ -626,7 +626,9 @@ function sentenceWords(count: number, random: () => number, vocabulary: string[]
 
 function writeReply(messages: Array<{ role: string; content: string }>, schema: unknown, quirksMode: 'auto' | 'none' | 'all'): string {
   const hints = readHints(messages);
-  const random = seeded(`${hints.topic}:${hints.seconds}:${messages.length}`);
+  // Another take in the prompt is another answer, as with a real model.
+  const take = /^Take:\s*(\d+)/m.exec(messages.map((m) => m.content).join('\n'))?.[1];
+  const random = seeded(`${hints.topic}:${hints.seconds}:${messages.length}${take ? `:take${take}` : ''}`);
   const quirks = chooseQuirks(hints, quirksMode);
   const ru = hints.lang === 'ru';
   const names = ru ? NAMES_RU : NAMES_EN;

@@ -374,3 +374,99 @@ export function botTexts(locale: string | undefined | null): BotTexts {
 export function errorText(error: ErrorLike, locale: string | undefined | null): string {
   return botTexts(locale).error(error);
 }
+
+/** The storyboard (/storyboard) and the buttons under a delivered video. Plain text, as above. */
+export interface StoryboardTexts {
+  writing: string;
+  /** Header: the title, and "(offline draft)" when the script is the offline outline. */
+  header(title: string, seconds: number, draft: boolean): string;
+  scene(n: number, narration: string, picture: string): string;
+  /** Estimated cost and time, and what the script itself cost. */
+  estimate(renderUsd: number, renderSec: number, scriptUsd: number): string;
+  editHint: string;
+  expiresIn(minutes: number): string;
+  render: string;
+  newScript: string;
+  cancel: string;
+  rendering: string;
+  cancelled: string;
+  expired: string;
+  /** A button pressed by someone who did not ask for it (callback answer). */
+  notYours: string;
+  /** A button of a storyboard that has expired or was already used (callback answer). */
+  gone: string;
+  /** An edit reply that could not be read. */
+  editUsage: string;
+  edited(scene: number): string;
+  /** Under a delivered video. */
+  reroll: string;
+  editLine: string;
+  voice: string;
+  back: string;
+  pickScene: string;
+  pickVoice: string;
+  /** The ✏️ button's answer: how to edit by reply. */
+  editLineHint: string;
+  /** The answer when a re-make was queued. */
+  remaking: string;
+}
+
+const storyboardEn: StoryboardTexts = {
+  writing: '✍️ Writing the script…',
+  header: (title, seconds, draft) => `🎬 ${title} (${formatClock(seconds)})${draft ? ' — offline draft' : ''}`,
+  scene: (n, narration, picture) => `${n}. ${narration}\n   🖼 ${picture}`,
+  estimate: (usd, sec, scriptUsd) =>
+    `Rendering: ~$${usd.toFixed(3)}, ${etaEn(sec)}. The script cost ~$${scriptUsd.toFixed(4)}; nothing else is paid before ▶️ Render.`,
+  editHint: 'To change a scene, reply to this message: "3: <new line>" or "3 picture: <what it shows>".',
+  expiresIn: (minutes) => `Expires in ${minutes} min unless rendered.`,
+  render: '▶️ Render',
+  newScript: '🔁 New script',
+  cancel: '✖️ Cancel',
+  rendering: '▶️ Rendering: progress below.',
+  cancelled: '✖️ Storyboard cancelled.',
+  expired: '⌛ This storyboard expired: nothing was rendered. Send /storyboard again for a new one.',
+  notYours: 'Only the person who asked for this (or an admin) can use these buttons.',
+  gone: 'This storyboard is no longer open.',
+  editUsage: 'Reply with "3: <new line>" or "3 picture: <what it shows>" (the scene number first).',
+  edited: (scene) => `✏️ Scene ${scene} changed.`,
+  reroll: '🔁 Re-roll a scene',
+  editLine: '✏️ Edit a line',
+  voice: '🎙 Voice',
+  back: '↩️ Back',
+  pickScene: 'Which scene gets a new picture?',
+  pickVoice: 'Which voice should speak every line?',
+  editLineHint: 'Reply to the video with "3: <new line>" or "3 picture: <what it shows>": a new video follows, only that scene made again.',
+  remaking: 'On its way: a new video will reply to this one.',
+};
+
+const storyboardRu: StoryboardTexts = {
+  writing: '✍️ Пишу сценарий…',
+  header: (title, seconds, draft) => `🎬 ${title} (${formatClock(seconds)})${draft ? ' — черновик без сети' : ''}`,
+  scene: (n, narration, picture) => `${n}. ${narration}\n   🖼 ${picture}`,
+  estimate: (usd, sec, scriptUsd) =>
+    `Сборка: ~$${usd.toFixed(3)}, ${etaRu(sec)}. Сценарий стоил ~$${scriptUsd.toFixed(4)}; до ▶️ Собрать больше ничего не оплачивается.`,
+  editHint: 'Чтобы изменить сцену, ответьте на это сообщение: «3: <новая строка>» или «3 картинка: <что на ней>».',
+  expiresIn: (minutes) => `Без сборки истечёт через ${minutes} мин.`,
+  render: '▶️ Собрать',
+  newScript: '🔁 Новый сценарий',
+  cancel: '✖️ Отмена',
+  rendering: '▶️ Собираю: ход работы ниже.',
+  cancelled: '✖️ Раскадровка отменена.',
+  expired: '⌛ Раскадровка истекла: ничего не собрано. Отправьте /storyboard ещё раз.',
+  notYours: 'Эти кнопки — только для того, кто заказал (или для админа).',
+  gone: 'Эта раскадровка уже закрыта.',
+  editUsage: 'Ответьте «3: <новая строка>» или «3 картинка: <что на ней>» (сначала номер сцены).',
+  edited: (scene) => `✏️ Сцена ${scene} изменена.`,
+  reroll: '🔁 Новая картинка',
+  editLine: '✏️ Изменить строку',
+  voice: '🎙 Голос',
+  back: '↩️ Назад',
+  pickScene: 'Какой сцене новую картинку?',
+  pickVoice: 'Каким голосом прочитать все строки?',
+  editLineHint: 'Ответьте на видео «3: <новая строка>» или «3 картинка: <что на ней>»: придёт новое видео, заново сделана только эта сцена.',
+  remaking: 'Делаю: новое видео придёт ответом на это.',
+};
+
+export function storyboardTexts(locale: string | undefined | null): StoryboardTexts {
+  return pickLocale(locale) === 'ru' ? storyboardRu : storyboardEn;
+}

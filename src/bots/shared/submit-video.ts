@@ -10,7 +10,7 @@ import type { ChatTarget, JobOwner } from '../../core/chat-target.js';
 import { toReelforgeError, type ReelforgeError } from '../../core/errors.js';
 import { validateVideoRequest, type RawVideoRequest, type VideoRequest } from '../../core/request.js';
 import type { Notifier } from '../../jobs/notifier.js';
-import type { JobQueue } from '../../queue/types.js';
+import type { JobQueue, VideoJobData } from '../../queue/types.js';
 import type { SettingsStore } from '../../store/settings.js';
 
 export type Log = Logger;
@@ -27,6 +27,11 @@ export interface SubmitVideoDeps {
 
 export interface VideoSubmission<T extends ChatTarget> {
   raw: RawVideoRequest;
+  /**
+   * A request already made and checked, with what the job renders (an approved storyboard, a re-make
+   * of a delivered video): `raw` is not read and no tier override applies (the storyboard has its tier).
+   */
+  prepared?: { request: VideoRequest } & Pick<VideoJobData, 'storyboard' | 'remake'>;
   owner: JobOwner & { chatId: string };
   /** Same key, same job: a redelivered update never makes a second video. */
   idempotencyKey: string;
@@ -48,7 +53,7 @@ export type SubmitOutcome =
 export async function submitVideo<T extends ChatTarget>(deps: SubmitVideoDeps, submission: VideoSubmission<T>): Promise<SubmitOutcome> {
   let request: VideoRequest;
   try {
-    request = validateVideoRequest(submission.raw);
+    request = submission.prepared ? submission.prepared.request : validateVideoRequest(submission.raw);
     await deps.admit?.(request, submission.owner);
   } catch (thrown: unknown) {
     const error = toReelforgeError(thrown);
@@ -57,10 +62,18 @@ export async function submitVideo<T extends ChatTarget>(deps: SubmitVideoDeps, s
   }
   // Acknowledge before anything that waits on storage or the queue (Discord allows 3 s).
   const target = await submission.acknowledge();
-  request = await withTierOverride(deps, request, submission.owner);
+  const prepared = submission.prepared;
+  if (!prepared) request = await withTierOverride(deps, request, submission.owner);
   try {
     const queued = await deps.queue.enqueue(
-      { request, owner: submission.owner, target, createdAt: Date.now() },
+      {
+        request,
+        owner: submission.owner,
+        target,
+        createdAt: Date.now(),
+        ...(prepared?.storyboard ? { storyboard: prepared.storyboard } : {}),
+        ...(prepared?.remake ? { remake: prepared.remake } : {}),
+      },
       { idempotencyKey: submission.idempotencyKey },
     );
     if (queued.duplicate) {
@@ -80,7 +93,7 @@ export async function submitVideo<T extends ChatTarget>(deps: SubmitVideoDeps, s
  * An admin's override (user, then chat) beats the tier asked for: overrides exist to limit or raise
  * cost. A settings outage costs the override, not the video: the tier then follows the request.
  */
-async function withTierOverride(deps: SubmitVideoDeps, request: VideoRequest, owner: JobOwner & { chatId: string }): Promise<VideoRequest> {
+export async function withTierOverride(deps: Pick<SubmitVideoDeps, 'settings' | 'log'>, request: VideoRequest, owner: JobOwner & { chatId: string }): Promise<VideoRequest> {
   try {
     const tier = await deps.settings.getTier({ platform: owner.platform, userId: owner.userId, chatId: owner.chatId });
     return tier ? { ...request, tier } : request;

@@ -16,6 +16,8 @@ import type { Log, TelegramBotDeps } from './deps.js';
 import { helpCommands } from './help-commands.js';
 import { TelegramNotifier } from './notifier.js';
 import { videoCommand } from './video-command.js';
+import { storyboardCommand } from './storyboard-command.js';
+import type { StoryboardService } from '../shared/storyboard-drafts.js';
 import type { Admission } from '../shared/submit-video.js';
 
 export interface CreateTelegramBotOptions {
@@ -32,6 +34,10 @@ export interface CreateTelegramBotOptions {
   log?: Log;
   /** Checked for every /video before anything is queued (allow-lists, limits, budget). */
   admit?: Admission;
+  /** /storyboard and the buttons under delivered videos. */
+  storyboards?: StoryboardService;
+  /** Aborted when the bot stops (ends background timers). */
+  stopping?: AbortSignal;
 }
 
 export function createTelegramBot(options: CreateTelegramBotOptions): Bot {
@@ -50,12 +56,14 @@ export function createTelegramBot(options: CreateTelegramBotOptions): Bot {
       new TelegramNotifier({ api: bot.api, log, ...(options.uploadLimitBytes ? { uploadLimitBytes: options.uploadLimitBytes } : {}) }),
     log,
     ...(options.admit ? { admit: options.admit } : {}),
+    ...(options.storyboards ? { storyboards: options.storyboards } : {}),
+    ...(options.stopping ? { stopping: options.stopping } : {}),
   };
 
   // One update per chat at a time (the runner processes updates concurrently otherwise).
   bot.use(sequentialize((ctx: Context) => (ctx.chat ? String(ctx.chat.id) : undefined)));
   bot.use(rememberUsernames(deps));
-  bot.use(helpCommands(deps), videoCommand(deps), adminCommands(deps), cancelButton(deps));
+  bot.use(helpCommands(deps), videoCommand(deps), storyboardCommand(deps), adminCommands(deps), cancelButton(deps));
 
   bot.catch((error) => {
     // The error names the update and the method, never the token.

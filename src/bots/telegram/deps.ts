@@ -7,6 +7,7 @@ import { isAdmin } from '../shared/admin.js';
 import { pickLocale, type BotLocale } from '../shared/i18n.js';
 import type { TelegramNotifier } from './notifier.js';
 import type { Admission } from '../shared/submit-video.js';
+import type { StoryboardService } from '../shared/storyboard-drafts.js';
 
 export type Log = Logger;
 
@@ -19,6 +20,10 @@ export interface TelegramBotDeps {
   log: Log;
   /** Who may make a video, and how many (allow-lists, limits, budget): checked before anything is queued. */
   admit?: Admission;
+  /** /storyboard and the buttons under delivered videos; absent: no /storyboard. */
+  storyboards?: StoryboardService;
+  /** Aborted when the bot stops: background work (storyboard expiry) ends. */
+  stopping?: AbortSignal;
 }
 
 export function localeOf(ctx: Context): BotLocale {

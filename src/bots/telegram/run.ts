@@ -63,7 +63,8 @@ export async function startTelegramBot(options: StartTelegramBotOptions): Promis
       ...(options.uploadLimitBytes ? { uploadLimitBytes: options.uploadLimitBytes } : {}),
       log,
     });
-  const bot = createTelegramBot({ ...options, notifier });
+  const stopping = new AbortController();
+  const bot = createTelegramBot({ ...options, notifier, stopping: stopping.signal });
   let fatalReported = false;
   const fatal = (error: ReelforgeError): void => {
     if (fatalReported) return;
@@ -73,7 +74,6 @@ export async function startTelegramBot(options: StartTelegramBotOptions): Promis
   };
   await essential('reach Telegram (getMe)', () => bot.init());
 
-  const stopping = new AbortController();
   const commandsRegistered = retryInBackground({
     what: 'register the Telegram command menu',
     attempt: (signal) => registerCommands(bot.api, signal),

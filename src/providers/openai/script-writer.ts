@@ -59,6 +59,12 @@ export function scriptSchemas(input: ScriptInput) {
 const AVOID_ITEMS = { light: 0, standard: 3, full: 6 } as const;
 
 export function scriptUserMessage(input: ScriptInput): string {
+  // Another take (🔁 New script) is another request: the LLM cache misses and the model tells it anew.
+  const take = input.take ? `\nTake: ${input.take} (a new version: tell it differently from earlier takes)` : '';
+  return scriptRequestText(input) + take;
+}
+
+function scriptRequestText(input: ScriptInput): string {
   if (input.narration) {
     return promptTemplate('script-narration')({
       topic: input.topic,
