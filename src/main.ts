@@ -519,12 +519,18 @@ export function createJobRender(runtime: Runtime, settings: SettingsStore, keepM
         rendered = scriptStoryboard(script, plan.request, voice);
       },
     });
+    let remakeable = false;
     if (data.target && rendered) {
-      await keepStoryboard(settings, options.jobId, { storyboard: rendered, owner: data.owner }, keepMs).catch((error: unknown) =>
-        (options.log ?? runtime.log).warn('could not keep the storyboard for re-makes', { error }),
+      const storyboard = rendered;
+      remakeable = await keepStoryboard(settings, options.jobId, { storyboard, owner: data.owner }, keepMs).then(
+        () => true,
+        (error: unknown) => {
+          (options.log ?? runtime.log).warn('could not keep the storyboard for re-makes', { error });
+          return false;
+        },
       );
     }
-    return output;
+    return { ...output, ...(remakeable ? { remakeable } : {}) };
   };
 }
 

@@ -54,5 +54,9 @@ export function formatReceiptLine(receipt: Receipt): string {
     `${receipt.images.generated + receipt.images.reused} images`,
     receipt.costUsd > 0 ? `~$${receipt.costUsd.toFixed(3)}` : 'free (offline)',
   ];
+  // A re-make (or a repeat) made only part of the video: say what this one made, which is what it cost.
+  if (receipt.encodes && receipt.encodes.reused > 0) {
+    parts.push(`made now: ${receipt.images.generated} pictures, ${receipt.voices?.generated ?? 0} voices, ${receipt.encodes.made} of ${receipt.segments} segments`);
+  }
   return parts.join(' · ');
 }

@@ -12,6 +12,8 @@ export interface DeliverInput {
   receipt: Receipt;
   /** A JPEG thumbnail, when one was made. */
   thumbnailPath?: string;
+  /** The video can be re-made in part (its storyboard is kept): the chat offers 🔁 ✏️ 🎙 under it. */
+  remake?: { jobId: string; scenes: number };
 }
 
 export interface Notifier<T extends ChatTarget = ChatTarget> {

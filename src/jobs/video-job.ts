@@ -17,6 +17,8 @@ export interface RenderOutput {
   path: string;
   receipt: Receipt;
   thumbnailPath?: string;
+  /** The job's storyboard was kept: the video can be re-made in part. */
+  remakeable?: boolean;
 }
 
 /** Makes the video for a job. The real one runs the pipeline; tests may pass a quick fake. */
@@ -131,7 +133,12 @@ export function createVideoJobProcessor(deps: VideoJobDeps): JobProcessor {
         await pending;
         await notifier.deliver(
           target,
-          { path, receipt, ...(output.thumbnailPath ? { thumbnailPath: output.thumbnailPath } : {}) },
+          {
+            path,
+            receipt,
+            ...(output.thumbnailPath ? { thumbnailPath: output.thumbnailPath } : {}),
+            ...(output.remakeable ? { remake: { jobId: job.id, scenes: receipt.segments } } : {}),
+          },
           signal,
         );
         onProgress({ type: 'stage', stage: 'upload', status: 'done' });

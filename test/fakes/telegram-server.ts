@@ -514,6 +514,8 @@ export class FakeTelegramServer {
         return this.toWire(this.sendMessage(p));
       case 'editmessagetext':
         return this.toWire(this.editMessageText(p));
+      case 'editmessagereplymarkup':
+        return this.toWire(this.editMessageReplyMarkup(p));
       case 'deletemessage': {
         const chat = this.chat(p);
         const message = this.find(chat.id, Number(p.message_id));
@@ -585,6 +587,24 @@ export class FakeTelegramServer {
     });
   }
 
+  /** Replaces only the buttons (of a text message or a video), keeping its text or caption. */
+  private editMessageReplyMarkup(p: Params): StoredMessage {
+    const chat = this.chat(p);
+    const message = this.find(chat.id, Number(p.message_id));
+    if (!message || message.deleted) throw badRequest('message to edit not found');
+    if (!message.fromBot) throw badRequest("message can't be edited");
+    const markup = checkMarkup(p.reply_markup);
+    const current = message.versions.at(-1);
+    if (JSON.stringify(current?.reply_markup ?? null) === JSON.stringify(markup ?? null)) {
+      throw badRequest(
+        'message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message',
+      );
+    }
+    const { reply_markup: _old, ...kept } = current ?? { at: 0 };
+    message.versions.push({ ...kept, ...(markup ? { reply_markup: markup } : {}), at: Date.now() });
+    return message;
+  }
+
   private editMessageText(p: Params): StoredMessage {
     const chat = this.chat(p);
     const message = this.find(chat.id, Number(p.message_id));
@@ -625,10 +645,11 @@ export class FakeTelegramServer {
     const caption = typeof p.caption === 'string' ? p.caption : undefined;
     if (caption !== undefined && caption.length > 1024) throw badRequest('message caption is too long');
     const id = randomBytes(12).toString('base64url');
+    const markup = checkMarkup(p.reply_markup);
     const message = this.store(chat.id, {
       fromBot: true,
       from: this.bot,
-      versions: [{ ...(caption !== undefined ? { caption } : {}), at: Date.now() }],
+      versions: [{ ...(caption !== undefined ? { caption } : {}), ...(markup ? { reply_markup: markup } : {}), at: Date.now() }],
       params: p,
       ...(upload ? { upload } : {}),
       ...this.placement(chat, p),

@@ -17,6 +17,7 @@ import { helpCommands } from './help-commands.js';
 import { TelegramNotifier } from './notifier.js';
 import { videoCommand } from './video-command.js';
 import { storyboardCommand } from './storyboard-command.js';
+import { remakeButtons } from './remake-buttons.js';
 import type { StoryboardService } from '../shared/storyboard-drafts.js';
 import type { Admission } from '../shared/submit-video.js';
 
@@ -63,7 +64,7 @@ export function createTelegramBot(options: CreateTelegramBotOptions): Bot {
   // One update per chat at a time (the runner processes updates concurrently otherwise).
   bot.use(sequentialize((ctx: Context) => (ctx.chat ? String(ctx.chat.id) : undefined)));
   bot.use(rememberUsernames(deps));
-  bot.use(helpCommands(deps), videoCommand(deps), storyboardCommand(deps), adminCommands(deps), cancelButton(deps));
+  bot.use(helpCommands(deps), videoCommand(deps), storyboardCommand(deps), remakeButtons(deps), adminCommands(deps), cancelButton(deps));
 
   bot.catch((error) => {
     // The error names the update and the method, never the token.

@@ -16,7 +16,7 @@ import { abortError, ReelforgeError } from '../../core/errors.js';
 import type { ProgressSnapshot } from '../../core/progress.js';
 import { formatReceiptLine } from '../../core/receipt.js';
 import type { DeliverInput, Notifier } from '../../jobs/notifier.js';
-import { botTexts } from '../shared/i18n.js';
+import { botTexts, storyboardTexts } from '../shared/i18n.js';
 import { progressText } from '../shared/progress-view.js';
 import { createTelegramApi, isMessageGone, isNotModified, toTelegramError } from './api.js';
 
@@ -38,6 +38,22 @@ export interface TelegramNotifierOptions {
 /** The Cancel button under a progress message; the job id fits Telegram's 64-byte callback data. */
 export function cancelKeyboard(jobId: string, locale: string): InlineKeyboardMarkup {
   return { inline_keyboard: [[{ text: botTexts(locale).cancelButton, callback_data: `${CANCEL_PREFIX}${jobId}` }]] };
+}
+
+export const REMAKE_PREFIX = 'rm:';
+
+/** 🔁 Re-roll a scene, ✏️ Edit a line, 🎙 Voice under a delivered video (callback data within 64 bytes). */
+export function remakeKeyboard(jobId: string, locale: string): InlineKeyboardMarkup {
+  const t = storyboardTexts(locale);
+  return {
+    inline_keyboard: [
+      [
+        { text: t.reroll, callback_data: `${REMAKE_PREFIX}roll:${jobId}` },
+        { text: t.editLine, callback_data: `${REMAKE_PREFIX}edit:${jobId}` },
+        { text: t.voice, callback_data: `${REMAKE_PREFIX}voice:${jobId}` },
+      ],
+    ],
+  };
 }
 
 /** Where a message goes: the forum topic, as a reply to the user's message when it still exists. */
@@ -138,6 +154,7 @@ export class TelegramNotifier implements Notifier<TelegramTarget> {
             duration: Math.round(r.durationSec),
             supports_streaming: true,
             caption,
+            ...(video.remake ? { reply_markup: remakeKeyboard(video.remake.jobId, target.locale) } : {}),
             ...(video.thumbnailPath ? { thumbnail: new InputFile(video.thumbnailPath, uploadName(video.thumbnailPath)) } : {}),
             ...placement(target),
           },

@@ -41,6 +41,70 @@ async function idleQueue(): Promise<number> {
   return stats.waiting + stats.active;
 }
 
+/** Waits until the queue has finished what it was given (a video is in the chat a moment before its job ends). */
+async function untilIdle(): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while ((await idleQueue()) > 0) {
+    if (Date.now() > deadline) throw new Error('the queue did not finish');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Waits for the next video in the chat that replies to `to`, after `count` such replies. */
+async function nextVideo(chat: FakeChat, to: StoredMessage, count: number): Promise<StoredMessage> {
+  return h.telegram.waitFor(
+    () => h.telegram.botMessages(chat.id).filter((m) => m.upload?.method === 'sendVideo' && m.replyToMessageId === to.messageId)[count],
+    300_000,
+    'the re-made video',
+  );
+}
+
+/** 🔁, 🎙 and ✏️ under a delivered video: each a new video replying to it, paying only for what changed. */
+async function rerollVoiceAndEdit(chat: FakeChat, video: StoredMessage, scenes: number): Promise<void> {
+  const jobId = /^rm:roll:(\w+)$/.exec(buttons(video)[0] ?? '')?.[1] ?? '';
+
+  // Someone else: refused, nothing queued.
+  await untilIdle();
+  const foreign = h.telegram.pressButton(chat, boris, video.messageId, `rm:roll:${jobId}`);
+  expect(await answerTo(foreign)).toMatchObject({ show_alert: true, text: 'Эти кнопки — только для того, кто заказал (или для админа).' });
+  expect(await idleQueue()).toBe(0);
+
+  // 🔁 Re-roll: the scene numbers, then scene 2: one image call, no speech, one segment encoded again.
+  h.telegram.pressButton(chat, alice, video.messageId, `rm:roll:${jobId}`);
+  const picker = await h.telegram.waitFor(() => {
+    const m = h.telegram.message(chat.id, video.messageId)!;
+    return buttons(m).includes(`rm:scene:${jobId}:1`) ? m : undefined;
+  }, 30_000, 'the scene picker');
+  expect(buttons(picker)).toEqual([...Array.from({ length: scenes }, (_, i) => `rm:scene:${jobId}:${i + 1}`), `rm:back:${jobId}`]);
+  let from = h.openai.requests.length;
+  h.telegram.pressButton(chat, alice, video.messageId, `rm:scene:${jobId}:2`);
+  const rerolled = await nextVideo(chat, video, 0);
+  expect(h.paidSince(from)).toEqual({ chat: 0, images: 1, speech: 0 });
+  expect(rerolled.versions[0]?.caption).toContain(`made now: 1 pictures, 0 voices, 1 of ${scenes} segments`);
+  expect(buttons(h.telegram.message(chat.id, video.messageId)!)).toEqual([`rm:roll:${jobId}`, `rm:edit:${jobId}`, `rm:voice:${jobId}`]);
+
+  // 🎙 Voice on the re-rolled video: every line spoken again by nova, no picture.
+  const rerolledJob = /^rm:roll:(\w+)$/.exec(buttons(rerolled)[0] ?? '')?.[1] ?? '';
+  expect(rerolledJob).not.toBe(jobId);
+  h.telegram.pressButton(chat, alice, rerolled.messageId, `rm:voice:${rerolledJob}`);
+  await h.telegram.waitFor(() => buttons(h.telegram.message(chat.id, rerolled.messageId)!).includes(`rm:use:${rerolledJob}:nova`), 30_000, 'the voices');
+  from = h.openai.requests.length;
+  h.telegram.pressButton(chat, alice, rerolled.messageId, `rm:use:${rerolledJob}:nova`);
+  const voiced = await nextVideo(chat, rerolled, 0);
+  expect(h.paidSince(from)).toEqual({ chat: 0, images: 0, speech: scenes });
+  expect(h.openai.requests.slice(from).filter((r) => r.path === '/v1/audio/speech').every((r) => r.body.voice === 'nova')).toBe(true);
+  expect(voiced.versions[0]?.caption).toContain(`made now: 0 pictures, ${scenes} voices`);
+
+  // ✏️ Edit a line: the button says how; a reply to the video does it (one speech call).
+  const hint = h.telegram.pressButton(chat, alice, voiced.messageId, `rm:edit:${/^rm:roll:(\w+)$/.exec(buttons(voiced)[0] ?? '')?.[1] ?? ''}`);
+  expect((await answerTo(hint)).text).toMatch(/^Reply to the video with "3: <new line>"/);
+  from = h.openai.requests.length;
+  h.telegram.sendUserMessage(chat, alice, '1: It all began with a single leaf in a cup of hot water.', { replyTo: voiced.messageId });
+  await nextVideo(chat, voiced, 0);
+  expect(h.paidSince(from)).toEqual({ chat: 0, images: 0, speech: 1 });
+  expect(h.openai.requests.slice(from).find((r) => r.path === '/v1/audio/speech')?.body.input).toBe('It all began with a single leaf in a cup of hot water.');
+}
+
 describe('/storyboard in Telegram', () => {
   it('shows the scenes after the script call only, takes an edit in place, refuses another user’s press, and renders on ▶️ Render', async () => {
     const group = h.telegram.group(-100500, 'Tea lovers');
@@ -98,7 +162,12 @@ describe('/storyboard in Telegram', () => {
     // The storyboard is used: a second press renders nothing more.
     const again = h.telegram.pressButton(group, alice, board.messageId, 'sb:render');
     expect(await answerTo(again)).toMatchObject({ text: 'This storyboard is no longer open.' });
-  }, 400_000);
+
+    // Under the video: 🔁 ✏️ 🎙.
+    const jobId = /^rm:roll:(\w+)$/.exec(buttons(video)[0] ?? '')?.[1];
+    expect(buttons(video)).toEqual([`rm:roll:${jobId}`, `rm:edit:${jobId}`, `rm:voice:${jobId}`]);
+    await rerollVoiceAndEdit(group, video, scenes);
+  }, 600_000);
 
   it('expires an untouched storyboard: the message says so and loses its buttons; a late press renders nothing', async () => {
     const chat = h.telegram.privateChat(alice);
