@@ -464,6 +464,7 @@ export async function runService(kind: 'bot' | 'worker'): Promise<number> {
     }
     if (takesRequests && config.discord && discordNotifier) {
       const discord = createDiscordBot({
+        ...(storyboards ? { storyboards } : {}),
         token: config.discord.token,
         applicationId: config.discord.applicationId,
         apiBase: config.discord.apiBase,

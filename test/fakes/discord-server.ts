@@ -88,7 +88,7 @@ export interface StoredMessage {
 export interface InteractionRecord {
   id: string;
   token: string;
-  type: 2 | 3;
+  type: 2 | 3 | 5;
   createdAt: number;
   channelId: string;
   guildId?: string;
@@ -290,6 +290,17 @@ export class FakeDiscordServer {
     return this.dispatchInteraction(2, input, data);
   }
 
+  /**
+   * Sends INTERACTION_CREATE for a modal's submission (type 5): `fields` by their text inputs'
+   * custom_id. A modal opened from a button carries that button's message (so the answer may update it).
+   */
+  dispatchModalSubmit(input: CommonDispatch & { customId: string; fields: Record<string, string>; messageId?: string }): InteractionRecord {
+    const message = input.messageId ? this.messages.get(input.messageId) : undefined;
+    if (input.messageId && !message) throw new Error(`no message ${input.messageId}`);
+    const components = Object.entries(input.fields).map(([custom_id, value]) => ({ type: 1, components: [{ type: 4, custom_id, value }] }));
+    return this.dispatchInteraction(5, input, { custom_id: input.customId, components }, message);
+  }
+
   /** Sends INTERACTION_CREATE for a button press on one of the bot's messages. */
   dispatchButton(input: ButtonDispatch): InteractionRecord {
     const message = this.messages.get(input.messageId);
@@ -331,7 +342,7 @@ export class FakeDiscordServer {
     for (const waiter of [...this.waiters]) waiter();
   }
 
-  private dispatchInteraction(type: 2 | 3, input: CommonDispatch, data: Json, message?: StoredMessage): InteractionRecord {
+  private dispatchInteraction(type: 2 | 3 | 5, input: CommonDispatch, data: Json, message?: StoredMessage): InteractionRecord {
     const now = Date.now() - (input.ageMs ?? 0);
     const id = this.snowflake(now);
     const token = `aW50ZXJhY3Rpb246${randomBytes(24).toString('base64url')}`;
@@ -696,6 +707,15 @@ export class FakeDiscordServer {
       }
       case 6:
         break;
+      case 9: {
+        // A modal answers a command or a button, never another modal's submission.
+        if (record.type === 5) throw new HttpFailure(400, { message: 'Interaction has already been acknowledged.', code: 40060 });
+        const rows = Array.isArray(data.components) ? (data.components as Json[]) : [];
+        if (typeof data.custom_id !== 'string' || typeof data.title !== 'string' || rows.length < 1 || rows.length > 5) {
+          throw new HttpFailure(400, { message: 'Invalid Form Body', code: 50035 });
+        }
+        break;
+      }
       case 7: {
         const source = record.sourceMessageId ? this.messages.get(record.sourceMessageId) : undefined;
         if (!source) throw new HttpFailure(400, { message: 'Invalid interaction application command', code: 50035 });

@@ -29,6 +29,8 @@ import { helpCommand } from './help-command.js';
 import { DiscordNotifier } from './notifier.js';
 import { describeDiscordError, isDiscordError, toDiscordFailure, watchRateLimits, type DiscordLog } from './rest.js';
 import { videoCommand } from './video-command.js';
+import { isStoryboardComponent, storyboardButton, storyboardCommand, storyboardModal } from './storyboard-command.js';
+import type { StoryboardService } from '../shared/storyboard-drafts.js';
 
 export interface DiscordBotOptions {
   token: string;
@@ -45,6 +47,8 @@ export interface DiscordBotOptions {
   log?: DiscordLog;
   /** Checked for every /video before anything is queued (allow-lists, limits, budget). */
   admit?: Admission;
+  /** /storyboard. */
+  storyboards?: StoryboardService;
   /** The bot cannot go on (a refused token, a gateway closed for good): the service should shut down. */
   onFatal?: (error: ReelforgeError) => void;
   /** How the slash commands' registration is retried (defaults: 15 s an attempt, 10 min in all). */
@@ -64,7 +68,10 @@ export function createDiscordBot(options: DiscordBotOptions): DiscordBot {
   const ownNotifier = !options.notifier;
   const notifier = options.notifier ?? new DiscordNotifier({ token: options.token, apiBase: options.apiBase, log });
   const { queue, applicationId } = options;
+  const stopping = new AbortController();
   const deps: DiscordBotDeps = {
+    ...(options.storyboards ? { storyboards: options.storyboards } : {}),
+    stopping: stopping.signal,
     applicationId,
     queue,
     settings: options.settings,
@@ -85,7 +92,6 @@ export function createDiscordBot(options: DiscordBotOptions): DiscordBot {
   let unsubscribe: (() => void) | undefined;
   let started = false;
   let stopped = false;
-  const stopping = new AbortController();
   let commandsRegistered: Promise<BackgroundOutcome> = Promise.resolve('stopped');
   let fatalReported = false;
   const fatal = (error: ReelforgeError): void => {
@@ -163,7 +169,10 @@ function tokenRefused(error: unknown): ReelforgeError {
 async function handle(deps: DiscordBotDeps, interaction: Interaction): Promise<void> {
   try {
     if (interaction.isChatInputCommand()) await onCommand(deps, interaction);
-    else if (interaction.isButton()) await cancelButton(deps, interaction);
+    else if (interaction.isButton()) {
+      if (isStoryboardComponent(interaction.customId)) await storyboardButton(deps, interaction);
+      else await cancelButton(deps, interaction);
+    } else if (interaction.isModalSubmit()) await storyboardModal(deps, interaction);
   } catch (thrown: unknown) {
     const error = toReelforgeError(thrown);
     deps.log.error('discord interaction failed', { interactionId: interaction.id, code: error.code, error: describeDiscordError(error.cause ?? thrown) });
@@ -180,6 +189,7 @@ async function handle(deps: DiscordBotDeps, interaction: Interaction): Promise<v
 
 async function onCommand(deps: DiscordBotDeps, i: ChatInputCommandInteraction): Promise<void> {
   if (i.commandName === 'video') return videoCommand(deps, i);
+  if (i.commandName === 'storyboard') return storyboardCommand(deps, i);
   if (i.commandName === 'cancel') return cancelCommand(deps, i);
   if (ADMIN_COMMANDS.has(i.commandName)) return adminCommand(deps, i);
   return helpCommand(deps, i);

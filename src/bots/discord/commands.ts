@@ -47,6 +47,15 @@ export function commandDefinitions(): RESTPostAPIChatInputApplicationCommandsJSO
         .addChoices(...tierChoices),
     );
 
+  // The same options as /video: the storyboard is that video's script, to approve or edit first.
+  const storyboard = new SlashCommandBuilder()
+    .setName('storyboard')
+    .setDescription('See and edit the script before the video is made (only the script is paid)')
+    .setDescriptionLocalizations({ ru: 'Сценарий на проверку до сборки (оплачивается только сценарий)' })
+    .setIntegrationTypes(ApplicationIntegrationType.GuildInstall)
+    .setContexts(contexts);
+  for (const option of video.options) storyboard.options.push(option);
+
   const cancel = new SlashCommandBuilder()
     .setName('cancel')
     .setDescription('Cancel your latest video, or a job by id')
@@ -93,5 +102,5 @@ export function commandDefinitions(): RESTPostAPIChatInputApplicationCommandsJSO
     .setDefaultMemberPermissions(adminPermission)
     .setContexts([InteractionContextType.Guild]);
 
-  return [video, cancel, help, tier, stats, queue].map((c) => c.toJSON());
+  return [video, storyboard, cancel, help, tier, stats, queue].map((c) => c.toJSON());
 }

@@ -409,6 +409,8 @@ export interface StoryboardTexts {
   editLineHint: string;
   /** The answer when a re-make was queued. */
   remaking: string;
+  /** Discord's ✏️ modal. */
+  modal: { title: string; scene: string; line: string; picture: string };
 }
 
 const storyboardEn: StoryboardTexts = {
@@ -437,6 +439,7 @@ const storyboardEn: StoryboardTexts = {
   pickVoice: 'Which voice should speak every line?',
   editLineHint: 'Reply to the video with "3: <new line>" or "3 picture: <what it shows>": a new video follows, only that scene made again.',
   remaking: 'On its way: a new video will reply to this one.',
+  modal: { title: 'Edit a scene', scene: 'Scene number', line: 'New line (or leave empty)', picture: 'What the picture shows (or leave empty)' },
 };
 
 const storyboardRu: StoryboardTexts = {
@@ -465,6 +468,7 @@ const storyboardRu: StoryboardTexts = {
   pickVoice: 'Каким голосом прочитать все строки?',
   editLineHint: 'Ответьте на видео «3: <новая строка>» или «3 картинка: <что на ней>»: придёт новое видео, заново сделана только эта сцена.',
   remaking: 'Делаю: новое видео придёт ответом на это.',
+  modal: { title: 'Изменить сцену', scene: 'Номер сцены', line: 'Новая строка (или пусто)', picture: 'Что на картинке (или пусто)' },
 };
 
 export function storyboardTexts(locale: string | undefined | null): StoryboardTexts {

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { createDiscordBot, type DiscordBot } from '../../../src/bots/discord/bot.js';
+import type { StoryboardService } from '../../../src/bots/shared/storyboard-drafts.js';
 import { DiscordNotifier } from '../../../src/bots/discord/notifier.js';
 import type { ProgressEvent } from '../../../src/core/progress.js';
 import type { Receipt } from '../../../src/core/receipt.js';
@@ -73,6 +74,10 @@ export interface HarnessOptions {
   tokenLifetimeMs: number;
   tokenMarginMs: number;
   editIntervalMs?: number;
+  /** The real worker render and /storyboard (test/bots/discord/storyboard.test.ts); the quick fake render otherwise. */
+  render?: RenderVideo;
+  storyboards?: StoryboardService;
+  settings?: MemorySettingsStore;
 }
 
 export async function startHarness(options: HarnessOptions): Promise<Harness> {
@@ -103,13 +108,13 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     editIntervalMs: options.editIntervalMs ?? 250,
   });
   const queue = await LocalJobQueue.open({ dir: join(dataDir, 'queue'), concurrency: 1, attempts: 1, userWaiting: 3 });
-  const settings = new MemorySettingsStore();
+  const settings = options.settings ?? new MemorySettingsStore();
   const plans = new Map<string, RenderPlan>();
   const renders: RenderCall[] = [];
   const outDir = join(dataDir, 'out');
   await mkdir(outDir, { recursive: true });
 
-  const render: RenderVideo = (data, job) => fakeRender(data, job, { plans, renders, outDir });
+  const render: RenderVideo = options.render ?? ((data, job) => fakeRender(data, job, { plans, renders, outDir }));
   const harness: Harness = {
     fake,
     notifier,
@@ -129,6 +134,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       adminIds: new Set([`discord:${admin.id}`, 'telegram:1']),
       notifier,
       log,
+      ...(options.storyboards ? { storyboards: options.storyboards } : {}),
     }),
     async close() {
       await harness.bot.stop();
