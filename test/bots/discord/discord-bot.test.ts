@@ -151,8 +151,10 @@ describe('start-up', () => {
   test('registers the slash commands in the development guild, admin ones restricted', async () => {
     expect(await h.bot.commandsRegistered).toBe('done');
     const commands = h.fake.commands.guild.get(GUILD_ID) ?? [];
-    expect(commands.map((c) => c.name).sort()).toEqual(['cancel', 'help', 'queue', 'stats', 'tier', 'video']);
+    expect(commands.map((c) => c.name).sort()).toEqual(['cancel', 'help', 'queue', 'stats', 'storyboard', 'tier', 'video']);
     const videoCommand = commands.find((c) => c.name === 'video') as { options: Array<Record<string, unknown>> };
+    // /storyboard takes exactly /video's options.
+    expect((commands.find((c) => c.name === 'storyboard') as { options: unknown }).options).toEqual(videoCommand.options);
     expect(videoCommand.options.find((o) => o.name === 'duration')).toMatchObject({ type: 4, min_value: 10, max_value: 180, required: true });
     expect(videoCommand.options.find((o) => o.name === 'tier')?.choices).toHaveLength(3);
     for (const name of ['tier', 'stats', 'queue']) {
