@@ -29,6 +29,7 @@ import { helpCommand } from './help-command.js';
 import { DiscordNotifier } from './notifier.js';
 import { describeDiscordError, isDiscordError, toDiscordFailure, watchRateLimits, type DiscordLog } from './rest.js';
 import { videoCommand } from './video-command.js';
+import { isRemakeComponent, remakeButton, remakeModal } from './remake-buttons.js';
 import { isStoryboardComponent, storyboardButton, storyboardCommand, storyboardModal } from './storyboard-command.js';
 import type { StoryboardService } from '../shared/storyboard-drafts.js';
 
@@ -171,8 +172,12 @@ async function handle(deps: DiscordBotDeps, interaction: Interaction): Promise<v
     if (interaction.isChatInputCommand()) await onCommand(deps, interaction);
     else if (interaction.isButton()) {
       if (isStoryboardComponent(interaction.customId)) await storyboardButton(deps, interaction);
+      else if (isRemakeComponent(interaction.customId)) await remakeButton(deps, interaction);
       else await cancelButton(deps, interaction);
-    } else if (interaction.isModalSubmit()) await storyboardModal(deps, interaction);
+    } else if (interaction.isModalSubmit()) {
+      if (isRemakeComponent(interaction.customId)) await remakeModal(deps, interaction);
+      else await storyboardModal(deps, interaction);
+    }
   } catch (thrown: unknown) {
     const error = toReelforgeError(thrown);
     deps.log.error('discord interaction failed', { interactionId: interaction.id, code: error.code, error: describeDiscordError(error.cause ?? thrown) });

@@ -3,7 +3,7 @@
  * the REST-only notifier (in a worker process) build exactly the same messages.
  */
 import type { ProgressSnapshot } from '../../core/progress.js';
-import { botTexts } from '../shared/i18n.js';
+import { botTexts, storyboardTexts } from '../shared/i18n.js';
 import { progressText } from '../shared/progress-view.js';
 
 /** Discord refuses message content over 2,000 characters. */
@@ -12,12 +12,13 @@ export const MAX_CONTENT_CHARS = 2000;
 const COMPONENT_ACTION_ROW = 1;
 const COMPONENT_BUTTON = 2;
 const BUTTON_STYLE_DANGER = 4;
+const BUTTON_STYLE_SECONDARY = 2;
 
 const CANCEL_PREFIX = 'reelforge:cancel:';
 
 export interface ButtonComponent {
   type: typeof COMPONENT_BUTTON;
-  style: typeof BUTTON_STYLE_DANGER;
+  style: typeof BUTTON_STYLE_DANGER | typeof BUTTON_STYLE_SECONDARY;
   label: string;
   custom_id: string;
 }
@@ -63,4 +64,13 @@ export function progressMessage(snapshot: ProgressSnapshot, jobId: string, local
 /** A final message (done, failed, cancelled): text only, the Cancel button removed. */
 export function finalMessage(text: string): MessageBody {
   return { content: clampContent(text), components: [], allowed_mentions: { parse: [] } };
+}
+
+export const REMAKE_PREFIX = 'reelforge:rm:';
+
+/** 🔁 Re-roll a scene, ✏️ Edit a line, 🎙 Voice under a delivered video whose storyboard is kept. */
+export function remakeRow(jobId: string, locale: string): ActionRow {
+  const t = storyboardTexts(locale);
+  const button = (label: string, action: string): ButtonComponent => ({ type: COMPONENT_BUTTON, style: BUTTON_STYLE_SECONDARY, label, custom_id: `${REMAKE_PREFIX}${action}:${jobId}` });
+  return { type: COMPONENT_ACTION_ROW, components: [button(t.reroll, 'roll'), button(t.editLine, 'edit'), button(t.voice, 'voice')] };
 }

@@ -19,7 +19,7 @@ import type { ProgressSnapshot } from '../../core/progress.js';
 import { formatReceiptLine } from '../../core/receipt.js';
 import type { DeliverInput, Notifier } from '../../jobs/notifier.js';
 import { botTexts } from '../shared/i18n.js';
-import { finalMessage, progressMessage, type MessageBody } from './messages.js';
+import { finalMessage, progressMessage, remakeRow, type MessageBody } from './messages.js';
 import {
   DiscordErrorCode,
   createRestClient,
@@ -136,6 +136,7 @@ export class DiscordNotifier implements Notifier<DiscordTarget> {
     const filename = videoFileName(receipt.title, video.path);
     const body: MessageBody = {
       ...finalMessage(botTexts(target.locale).caption(receipt.title, receipt.durationSec, formatReceiptLine(receipt))),
+      ...(video.remake ? { components: [remakeRow(video.remake.jobId, target.locale)] } : {}),
       attachments: [{ id: 0, filename }],
     };
     const files: RawFile[] = [{ name: filename, data, contentType: 'video/mp4' }];

@@ -106,5 +106,20 @@ describe('/storyboard in Discord', () => {
     const closed = h.fake.messages.get(board.id)!;
     expect(closed.content).toMatch(/^▶️ Rendering/);
     expect(closed.components).toEqual([]);
+
+    // Under the video: 🔁 ✏️ 🎙. Someone else is refused privately; the requester re-rolls scene 2.
+    const jobId = /^reelforge:rm:roll:(\w+)$/.exec(customIds(video)[0] ?? '')?.[1] ?? '';
+    expect(customIds(video)).toEqual([`reelforge:rm:roll:${jobId}`, `reelforge:rm:edit:${jobId}`, `reelforge:rm:voice:${jobId}`]);
+    const notYours = h.fake.dispatchButton({ customId: `reelforge:rm:roll:${jobId}`, messageId: video.id, from: { user: boris, permissions: MEMBER_PERMISSIONS }, guildId: GUILD_ID, channelId: CHANNEL_ID });
+    expect((await h.fake.waitFor(() => h.fake.original(notYours.id), 10_000, 'the refusal')).content).toBe('Only the person who asked for this (or an admin) can use these buttons.');
+    const roll = h.fake.dispatchButton({ customId: `reelforge:rm:roll:${jobId}`, messageId: video.id, from: { user: alice, permissions: MEMBER_PERMISSIONS }, guildId: GUILD_ID, channelId: CHANNEL_ID });
+    const picker = await h.fake.waitFor(() => h.fake.original(roll.id), 10_000, 'the scene picker');
+    expect(picker.flags & 64).toBe(64);
+    expect(customIds(picker)).toEqual(Array.from({ length: scenes }, (_, n) => `reelforge:rm:scene:${jobId}:${n + 1}`));
+    const beforeReroll = openai.requests.length;
+    const pick = h.fake.dispatchButton({ customId: `reelforge:rm:scene:${jobId}:2`, messageId: picker.id, from: { user: alice, permissions: MEMBER_PERMISSIONS }, guildId: GUILD_ID, channelId: CHANNEL_ID });
+    const rerolled = await h.fake.waitFor(() => delivered(h.fake.original(pick.id)), 300_000, 'the re-rolled video');
+    expect(paidSince(beforeReroll)).toEqual({ chat: 0, images: 1, speech: 0 });
+    expect(rerolled.content).toContain(`made now: 1 pictures, 0 voices, 1 of ${scenes} segments`);
   }, 400_000);
 });
