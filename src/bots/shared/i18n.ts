@@ -51,7 +51,7 @@ export interface BotTexts {
   cancelUsage: string;
   userNotFound(name: string): string;
   /** Command menu descriptions. */
-  commands: { start: string; help: string; video: string };
+  commands: { start: string; help: string; video: string; storyboard: string };
   /** Discord /cancel without an id, when the user has nothing running. */
   noActiveJob: string;
   /** How /tier names "this chat" in its answer. */
@@ -99,6 +99,9 @@ const en: BotTexts = {
       '',
       `Length: ${MIN_DURATION_SEC} to ${MAX_DURATION_SEC} seconds (30 by default). The narration speaks the topic's language.`,
       'One message shows the progress; the video arrives in this chat when it is ready.',
+      style === 'telegram'
+        ? '/storyboard 30 <topic> shows the script first (only it is paid): edit scenes by reply, then ▶️ Render. Under a video: 🔁 re-roll a scene, ✏️ edit a line, 🎙 change the voice.'
+        : '/storyboard shows the script first (only it is paid): edit scenes with ✏️, then ▶️ Render. Under a video: 🔁 re-roll a scene, ✏️ edit a line, 🎙 change the voice.',
     ];
     if (isAdmin) {
       lines.push('', 'Admin: /tier <@user|id|chat> <ultra_fast|balanced|quality|auto>, /stats, /queue, /cancel <job>');
@@ -164,7 +167,7 @@ const en: BotTexts = {
   jobNotFound: (jobId) => `No waiting or running job ${jobId}.`,
   cancelUsage: 'Usage: /cancel <job id> (see /queue).',
   userNotFound: (name) => `I have not seen ${name} yet: use their numeric id, or reply to one of their messages.`,
-  commands: { start: 'What this bot does', help: 'How to use it, with examples', video: 'Make a video: /video 30 <topic>' },
+  commands: { start: 'What this bot does', help: 'How to use it, with examples', video: 'Make a video: /video 30 <topic>', storyboard: 'See and edit the script first: /storyboard 30 <topic>' },
   noActiveJob: 'You have no video waiting or being made.',
   thisChat: 'this chat',
   queueEmpty: 'The queue is empty.',
@@ -257,6 +260,9 @@ const ru: BotTexts = {
       '',
       `Длина: от ${MIN_DURATION_SEC} до ${MAX_DURATION_SEC} секунд (по умолчанию 30). Озвучка звучит на языке темы.`,
       'Ход работы виден в одном сообщении; готовое видео придёт в этот чат.',
+      style === 'telegram'
+        ? '/storyboard 30 <тема> — сначала сценарий (оплачивается только он): правьте сцены ответом, затем ▶️ Собрать. Под видео: 🔁 новая картинка, ✏️ правка строки, 🎙 другой голос.'
+        : '/storyboard — сначала сценарий (оплачивается только он): правьте сцены через ✏️, затем ▶️ Собрать. Под видео: 🔁 новая картинка, ✏️ правка строки, 🎙 другой голос.',
     ];
     if (isAdmin) {
       lines.push('', 'Админ: /tier <@user|id|chat> <ultra_fast|balanced|quality|auto>, /stats, /queue, /cancel <job>');
@@ -322,7 +328,7 @@ const ru: BotTexts = {
   jobNotFound: (jobId) => `Нет ожидающей или идущей задачи ${jobId}.`,
   cancelUsage: 'Формат: /cancel <id задачи> (см. /queue).',
   userNotFound: (name) => `Я ещё не видел ${name}: укажите числовой id или ответьте на его сообщение.`,
-  commands: { start: 'Что умеет бот', help: 'Как пользоваться, с примерами', video: 'Сделать видео: /video 30 <тема>' },
+  commands: { start: 'Что умеет бот', help: 'Как пользоваться, с примерами', video: 'Сделать видео: /video 30 <тема>', storyboard: 'Сначала сценарий на проверку: /storyboard 30 <тема>' },
   noActiveJob: 'У вас нет видео в очереди или в работе.',
   thisChat: 'этого чата',
   queueEmpty: 'Очередь пуста.',

@@ -9,6 +9,7 @@ export async function registerCommands(api: Api, signal?: AbortSignal): Promise<
     const c = botTexts(locale).commands;
     return [
       { command: 'video', description: c.video },
+      { command: 'storyboard', description: c.storyboard },
       { command: 'help', description: c.help },
       { command: 'start', description: c.start },
     ];

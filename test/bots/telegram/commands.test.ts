@@ -53,7 +53,7 @@ describe('help and the command menu', () => {
   });
 
   it('registers the menu in English and Russian', () => {
-    expect(h.fake.commands.get('default:')?.map((c) => c.command)).toEqual(['video', 'help', 'start']);
+    expect(h.fake.commands.get('default:')?.map((c) => c.command)).toEqual(['video', 'storyboard', 'help', 'start']);
     expect(h.fake.commands.get('default:ru')?.[0]).toEqual({ command: 'video', description: 'Сделать видео: /video 30 <тема>' });
   });
 });

@@ -61,8 +61,8 @@ describe('the command menu at start-up', () => {
     const bot = await start({ commandsRetry: { firstDelayMs: 50 } });
     await answersHelp();
     expect(await bot.commandsRegistered).toBe('done');
-    expect(fake.commands.get('default:')?.map((c) => c.command)).toEqual(['video', 'help', 'start']);
-    expect(fake.commands.get('default:ru')).toHaveLength(3);
+    expect(fake.commands.get('default:')?.map((c) => c.command)).toEqual(['video', 'storyboard', 'help', 'start']);
+    expect(fake.commands.get('default:ru')).toHaveLength(4);
     expect(logs.some((l) => l.includes('register the Telegram command menu: failed') && l.includes('BOT_COMMAND_INVALID'))).toBe(true);
   });
 
@@ -71,7 +71,7 @@ describe('the command menu at start-up', () => {
     const bot = await start({ commandsRetry: { attemptTimeoutMs: 300, firstDelayMs: 50 } });
     await answersHelp();
     expect(await bot.commandsRegistered).toBe('done');
-    expect(fake.commands.get('default:')).toHaveLength(3);
+    expect(fake.commands.get('default:')).toHaveLength(4);
     expect(logs.some((l) => l.includes('register the Telegram command menu: failed'))).toBe(true);
   });
 
