@@ -426,10 +426,11 @@ export async function runService(kind: 'bot' | 'worker'): Promise<number> {
   const supervisor = new Supervisor(log);
   const unwatch = supervisor.watchProcess();
 
+  let runtime: Runtime | undefined;
   try {
     if (worksJobs) {
       await sweepStaleWork(join(config.dataDir, 'work'), log);
-      const runtime = createRuntime(config, log);
+      runtime = createRuntime(config, log);
       const processor = createVideoJobProcessor({
         render: createJobRender(runtime, settings, config.storyboards.keepMs),
         notifiers,
@@ -443,7 +444,8 @@ export async function runService(kind: 'bot' | 'worker'): Promise<number> {
       log.info('working jobs', { queue: config.redisUrl ? 'redis' : 'local', generation: config.concurrency.generation, renders: config.concurrency.render });
     }
 
-    const storyboards = takesRequests ? createStoryboardService(config, createPipelineDeps(config, log), { settings, policy }) : undefined;
+    // The bot writes storyboards with the worker's providers when it works jobs too (one assembler pool).
+    const storyboards = takesRequests ? createStoryboardService(config, runtime?.deps ?? createPipelineDeps(config, log), { settings, policy }) : undefined;
     if (takesRequests && config.telegram && telegramNotifier) {
       const telegram = await startTelegramBot({
         ...(storyboards ? { storyboards } : {}),
