@@ -101,7 +101,8 @@ export function draftText(draft: Draft, estimate: { usd: number; sec: number }, 
       ...(note ? [note] : []),
       head,
       '',
-      ...sb.segments.map((s, i) => t.scene(i + 1, shorten(s.narration, lineMax), shorten(s.picture, pictureMax))),
+      // Past a point only the lines are shown: every scene keeps its number, so each can still be edited.
+      ...sb.segments.map((s, i) => (pictureMax > 0 ? t.scene(i + 1, shorten(s.narration, lineMax), shorten(s.picture, pictureMax)) : `${i + 1}. ${shorten(s.narration, lineMax)}`)),
       '',
       ...tail,
     ].join('\n');
@@ -110,11 +111,14 @@ export function draftText(draft: Draft, estimate: { usd: number; sec: number }, 
     [50, 600],
     [30, 200],
     [20, 90],
+    [0, 60],
+    [0, 30],
   ] as const) {
     const text = build(pictureMax, lineMax);
     if (text.length <= maxChars) return text;
   }
-  return build(15, 60).slice(0, maxChars);
+  const text = build(0, 20);
+  return text.length <= maxChars ? text : `${text.slice(0, maxChars - 1)}…`;
 }
 
 /** The storyboard's final state (cancelled, expired, rendering): the title and scenes stay readable. */
