@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeTelegramServer, type FakeUser, type StoredMessage } from '../fakes/telegram-server.js';
-import { exited, startReelforge, stopAll, waitFor } from '../helpers/reelforge-process.js';
+import { exited, startReelforge, stopAll } from '../helpers/reelforge-process.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 let fake: FakeTelegramServer;
 let dataDir: string;
