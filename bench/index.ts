@@ -3,13 +3,14 @@
  * figures as one JSON object on stdout (tables go to stderr); `--only render,critical` picks some;
  * `--quick` shrinks the sizes for a CI-like run (the README reports the full run).
  *
- *   npm run bench [-- --quick] [-- --json] [-- --only render,critical,bot,throughput,tokens,queue,reroll]
+ *   npm run bench [-- --quick] [-- --json] [-- --only render,critical,bot,throughput,tokens,queue,reroll,captions]
  *
  * The fault soak runs only when named (it takes minutes and is not for CI):
  *   npm run bench -- --only soak [--jobs 220] [--fault-rate 0.12] [--seed soak] [--minutes 6]
  */
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { benchBotLatency, printBotLatency } from './bot-latency.js';
+import { benchCaptions, printCaptions } from './captions.js';
 import { benchCriticalPath, printCriticalPath } from './critical-path.js';
 import { benchQueue } from './queue.js';
 import { benchRender, printRender } from './render.js';
@@ -19,7 +20,7 @@ import { printTable, round } from './table.js';
 import { benchThroughput, printThroughput } from './throughput.js';
 import { benchTokens } from './tokens.js';
 
-const NAMES = ['render', 'critical', 'bot', 'throughput', 'tokens', 'queue', 'reroll'] as const;
+const NAMES = ['render', 'critical', 'bot', 'throughput', 'tokens', 'queue', 'reroll', 'captions'] as const;
 /** Benchmarks that run only when named with --only. */
 const ON_REQUEST = ['soak'] as const;
 type Name = (typeof NAMES)[number] | (typeof ON_REQUEST)[number];
@@ -155,6 +156,12 @@ async function main(): Promise<void> {
         const result = await benchSoak({ ...(args.quick ? { jobs: 40, minutes: 2 } : {}), ...args.soak, log: progress });
         printSoak(result, write);
         figures.soak = result;
+        break;
+      }
+      case 'captions': {
+        const result = await benchCaptions({ quick: args.quick, log: progress });
+        printCaptions(result, write);
+        figures.captions = result;
         break;
       }
     }

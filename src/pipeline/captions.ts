@@ -3,7 +3,7 @@
  * provider when it knows them; within a sentence, time is spread over phrases by character count
  * (measured against real word timings: ~180 ms mean word-start error, fine for phrase captions).
  */
-import type { Cue, SpeechMark } from './ports.js';
+import type { Cue, SpeechMark, WordTiming } from './ports.js';
 import { splitSentences } from './segmenting.js';
 
 const MAX_PHRASE_WORDS = 6;
@@ -38,6 +38,17 @@ export function splitPhrases(sentence: string): string[] {
 export function estimateMarks(text: string, durationSec: number): SpeechMark[] {
   const sentences = splitSentences(text);
   return spreadByLength(sentences, 0, durationSec).map(([t, startSec, endSec]) => ({ text: t, startSec, endSec }));
+}
+
+/**
+ * Word timings estimated from sentence marks when no timing source measured them: each sentence's
+ * span spread over its words by character count (the phrase method, per word; ~180 ms mean error).
+ */
+export function estimateWords(marks: readonly SpeechMark[]): WordTiming[] {
+  return marks.flatMap((mark) => {
+    const words = mark.text.split(/\s+/).filter(Boolean);
+    return spreadByLength(words, mark.startSec, mark.endSec).map(([text, startSec, endSec]) => ({ text, startSec: round(startSec), endSec: round(endSec) }));
+  });
 }
 
 /** Caption cues for one segment, shifted by `offsetSec` (the silence before the voice starts). */

@@ -91,6 +91,14 @@ export interface SpeechMark {
   endSec: number;
 }
 
+/** One word of the script and when it is spoken (seconds from the start of the clip). */
+export interface WordTiming {
+  /** The script's own word (a whitespace-separated token), never recognised text. */
+  text: string;
+  startSec: number;
+  endSec: number;
+}
+
 export interface SpeechResult {
   data: Buffer;
   ext: 'wav' | 'mp3' | 'opus' | 'aac' | 'flac';
@@ -98,6 +106,10 @@ export interface SpeechResult {
   durationSec?: number;
   /** Sentence (or finer) timings when the provider knows them. */
   marks?: SpeechMark[];
+  /** Every word of the text in order, when the provider (or a timing source) measured them. */
+  words?: WordTiming[];
+  /** Seconds of audio sent to a paid transcription endpoint to time the words. */
+  transcribedSec?: number;
   cached?: boolean;
 }
 

@@ -8,6 +8,7 @@ import type {
   ImageRequest,
   ImageResult,
   SpeechMark,
+  WordTiming,
   SpeechProvider,
   SpeechRequest,
   SpeechResult,
@@ -78,6 +79,7 @@ interface SpeechMeta {
   ext: SpeechResult['ext'];
   durationSec?: number;
   marks?: SpeechMark[];
+  words?: WordTiming[];
 }
 
 export function cachedSpeech(provider: SpeechProvider, dir: string, options: CacheOptions = {}): SpeechProvider {
@@ -103,9 +105,11 @@ export function cachedSpeech(provider: SpeechProvider, dir: string, options: Cac
           ext: result.ext,
           ...(result.durationSec !== undefined ? { durationSec: result.durationSec } : {}),
           ...(result.marks ? { marks: result.marks } : {}),
+          ...(result.words ? { words: result.words } : {}),
         };
         await store.put(key, result.data, meta);
-        return { data: result.data, ...meta };
+        // A paid transcription is counted once, on the call that made it, never on a cache hit.
+        return { data: result.data, ...meta, ...(result.transcribedSec ? { transcribedSec: result.transcribedSec } : {}) };
       });
     },
   };

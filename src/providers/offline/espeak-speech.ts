@@ -1,14 +1,16 @@
 /**
  * Offline narration through the Debian `espeak-ng` program. espeak-ng is GPL-3.0, so it runs as a
  * separate process and is never linked in. The CLI reports no word timings, so each sentence is a
- * call of its own (measured: 12 sentences in ~0.5 s) and the joined clip gives exact sentence marks.
+ * call of its own (measured: 12 sentences in ~0.5 s) and the joined clip gives exact sentence marks; word
+ * timings are measured from a second, words-apart pass of the same sentence (espeak-words.ts).
  */
 import { spawn } from 'node:child_process';
 import { childProcessEnv } from '../../config.js';
 import { ReelforgeError, isAbortError, throwIfCancelled, cancelled } from '../../core/errors.js';
 import { splitSentences } from '../../pipeline/segmenting.js';
-import type { SpeechMark, SpeechProvider, SpeechRequest, SpeechResult } from '../../pipeline/ports.js';
+import type { SpeechMark, SpeechProvider, SpeechRequest, SpeechResult, WordTiming } from '../../pipeline/ports.js';
 import { concatWav } from '../wav.js';
+import { layoutWords, MEASURE_WORD_GAP, parseSentencePhonemes, parseTokenPhonemes, soundRuns, wavSamples } from './espeak-words.js';
 
 /** espeak-ng voice per language (checked against `espeak-ng --voices` 1.51). */
 const VOICES: Readonly<Record<string, string>> = {
@@ -60,6 +62,8 @@ export interface EspeakSpeechOptions {
   concurrency?: number;
   /** Silence between sentences, in seconds. */
   gapSec?: number;
+  /** Measure word timings (a second, words-apart pass per sentence); on by default. */
+  wordTimings?: boolean;
 }
 
 export class EspeakSpeech implements SpeechProvider {
@@ -69,34 +73,49 @@ export class EspeakSpeech implements SpeechProvider {
   private readonly wordsPerMinute: number;
   private readonly concurrency: number;
   private readonly gapSec: number;
+  private readonly wordTimings: boolean;
 
   constructor(options: EspeakSpeechOptions = {}) {
     this.binary = options.binary ?? 'espeak-ng';
     this.wordsPerMinute = options.wordsPerMinute ?? 165;
     this.concurrency = Math.max(1, options.concurrency ?? 2);
     this.gapSec = options.gapSec ?? 0.12;
+    this.wordTimings = options.wordTimings ?? true;
   }
 
   async synthesize(request: SpeechRequest, signal?: AbortSignal): Promise<SpeechResult> {
     throwIfCancelled(signal);
     const sentences = splitSentences(stripMarkup(request.text)).filter((s) => /[\p{L}\p{N}]/u.test(s));
     if (sentences.length === 0) throw new ReelforgeError('bad_input', 'There is no text to speak.');
-    const args = ['-v', chooseVoice(request), '-s', String(this.wordsPerMinute), '--stdout'];
+    const voice = chooseVoice(request);
+    const args = ['-v', voice, '-s', String(this.wordsPerMinute), '--stdout'];
 
     // One controller for this call: a failed sentence stops its siblings, and so does the caller's signal.
     const controller = new AbortController();
     const onAbort = (): void => controller.abort(signal?.reason);
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      const clips = await mapBounded(sentences, this.concurrency, controller, (sentence) =>
-        runEspeak(this.binary, args, sentence, controller.signal),
+      const spoken = await mapBounded(sentences, this.concurrency, controller, async (sentence) => {
+        const clip = await runEspeak(this.binary, args, sentence, controller.signal);
+        const words = this.wordTimings ? await this.measureWords(voice, sentence, clip, controller.signal) : undefined;
+        return { clip, words };
+      });
+      const joined = concatWav(
+        spoken.map((s) => s.clip),
+        this.gapSec,
       );
-      const joined = concatWav(clips, this.gapSec);
       const marks: SpeechMark[] = sentences.map((text, i) => {
         const span = joined.spans[i] as { startSec: number; endSec: number };
         return { text, startSec: span.startSec, endSec: span.endSec };
       });
-      return { data: joined.data, ext: 'wav', durationSec: joined.durationSec, marks };
+      // Word timings only when every sentence has them: a partial list would shift the captions.
+      const allWords = spoken.every((s) => s.words !== undefined)
+        ? spoken.flatMap((s, i) => {
+            const offset = joined.spans[i]?.startSec ?? 0;
+            return (s.words ?? []).map((w) => ({ text: w.text, startSec: round3(w.startSec + offset), endSec: round3(w.endSec + offset) }));
+          })
+        : undefined;
+      return { data: joined.data, ext: 'wav', durationSec: joined.durationSec, marks, ...(allWords ? { words: allWords } : {}) };
     } catch (error) {
       throwIfCancelled(signal);
       throw error;
@@ -105,6 +124,42 @@ export class EspeakSpeech implements SpeechProvider {
       controller.abort(); // kills any espeak still running after a failure
     }
   }
+
+  /**
+   * The sentence's word timings, from a words-apart pass and espeak's own reading of each word
+   * (how many spoken words a token makes: "1453" is three or four). A failure here only costs the
+   * word timings, never the voice: the captions then fall back to estimated timing.
+   */
+  private async measureWords(voice: string, sentence: string, clip: Buffer, signal: AbortSignal): Promise<WordTiming[] | undefined> {
+    const tokens = sentence.split(/\s+/).filter(Boolean);
+    try {
+      const rate = String(this.wordsPerMinute);
+      const [gapped, tokenOut, sentenceOut] = await Promise.all([
+        runEspeak(this.binary, ['-v', voice, '-s', rate, '-g', MEASURE_WORD_GAP, '--stdout'], sentence, signal),
+        runEspeak(this.binary, ['-q', '-x', '-v', voice, '-s', rate], tokens.join('\n'), signal),
+        runEspeak(this.binary, ['-q', '-x', '-v', voice, '-s', rate], sentence, signal),
+      ]);
+      const tokenPhonemes = parseTokenPhonemes(tokenOut.toString('utf8'), tokens.length);
+      if (!tokenPhonemes) return undefined;
+      const measured = wavSamples(gapped);
+      const real = wavSamples(clip);
+      return layoutWords({
+        tokens,
+        tokenPhonemes,
+        sentencePhonemes: parseSentencePhonemes(sentenceOut.toString('utf8')),
+        measured: soundRuns(measured.samples, measured.sampleRate, 0.02),
+        samples: real.samples,
+        sampleRate: real.sampleRate,
+      });
+    } catch {
+      throwIfCancelled(signal);
+      return undefined;
+    }
+  }
+}
+
+function round3(v: number): number {
+  return Math.round(v * 1000) / 1000;
 }
 
 async function mapBounded<T, R>(
