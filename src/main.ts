@@ -37,7 +37,7 @@ import { EspeakSpeech } from './providers/offline/espeak-speech.js';
 import { OfflineIllustrator } from './providers/offline/illustrator.js';
 import { OfflineScriptWriter } from './providers/offline/script-writer.js';
 import { limitImages, limitSpeech } from './providers/limit.js';
-import { createOpenAiProviders } from './providers/openai/index.js';
+import { createOpenAiProviders, DEFAULT_TRANSCRIPTION_MODEL } from './providers/openai/index.js';
 import { createSegmentReview } from './pipeline/dedup.js';
 import { buildPricingTable, estimateCost, estimateJobCost } from './pipeline/pricing.js';
 import { targetSegmentCount } from './pipeline/segmenting.js';
@@ -179,6 +179,8 @@ export function createPipelineDeps(config: Config, log: Logger, overrides: Parti
           size: { width: usage.width, height: usage.height },
           ttsModel: openai.ttsModel,
           ttsCharacters: usage.ttsCharacters,
+          transcriptionModel: DEFAULT_TRANSCRIPTION_MODEL,
+          transcribedSec: usage.transcribedSec,
         },
         pricing,
       ).totalUsd,

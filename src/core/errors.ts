@@ -38,6 +38,7 @@ export type BadInputReason =
   | 'tier_args'
   | 'aspect'
   | 'lang'
+  | 'captions'
   | 'storyboard_invalid'
   | 'storyboard_json'
   | 'storyboard_scene'

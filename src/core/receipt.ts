@@ -1,3 +1,4 @@
+import type { CaptionStyle } from './caption-style.js';
 import type { Tier } from './tiers.js';
 
 export interface LlmUsage {
@@ -28,6 +29,10 @@ export interface Receipt {
   /** Segments encoded now and taken from the encoded-segment cache (absent in older receipts). */
   encodes?: { made: number; reused: number };
   ttsCharacters: number;
+  /** Seconds of voice sent to a paid transcription endpoint to time the caption words. */
+  transcribedSec?: number;
+  /** The caption style burned in. */
+  captions?: CaptionStyle;
   costUsd: number;
   timingsMs: Record<string, number>;
 }

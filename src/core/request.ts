@@ -1,4 +1,5 @@
 import { badInput } from './errors.js';
+import { CAPTION_STYLES, isCaptionStyle, type CaptionStyle } from './caption-style.js';
 import { isTier, type Tier } from './tiers.js';
 import { detectLanguage } from './language.js';
 
@@ -21,6 +22,8 @@ export interface VideoRequest {
   aspect: Aspect;
   /** The user's own narration, used as written. */
   script?: string;
+  /** Caption preset; the default style when absent. */
+  captions?: CaptionStyle;
 }
 
 export interface RawVideoRequest {
@@ -30,6 +33,7 @@ export interface RawVideoRequest {
   lang?: string;
   aspect?: string;
   script?: string;
+  captions?: string;
 }
 
 const durationRange = { min: MIN_DURATION_SEC, max: MAX_DURATION_SEC };
@@ -91,6 +95,10 @@ export function validateVideoRequest(raw: RawVideoRequest): VideoRequest {
   if (lang !== undefined && lang !== '' && !/^[a-z]{2,3}$/.test(lang)) {
     throw badInput('lang', `Unknown language "${lang.slice(0, 20)}": use a two-letter code such as en or ru.`);
   }
+  const captions = raw.captions?.trim().toLowerCase();
+  if (captions !== undefined && captions !== '' && !isCaptionStyle(captions)) {
+    throw badInput('captions', `Unknown caption style "${captions.slice(0, 20)}": use ${CAPTION_STYLES.join(', ')}.`);
+  }
   const effectiveTopic = topic || firstWords(script ?? '', 8);
   return {
     topic: effectiveTopic,
@@ -99,6 +107,7 @@ export function validateVideoRequest(raw: RawVideoRequest): VideoRequest {
     lang: lang || detectLanguage(`${effectiveTopic} ${script ?? ''}`),
     aspect: aspect as Aspect,
     ...(script ? { script } : {}),
+    ...(captions && isCaptionStyle(captions) ? { captions } : {}),
   };
 }
 

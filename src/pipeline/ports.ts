@@ -2,6 +2,7 @@
  * The ports the pipeline needs. Implementations live in `src/providers/`; each has an in-memory
  * or offline twin and passes the shared contract suite in `test/contracts/`.
  */
+import type { CaptionStyle } from '../core/caption-style.js';
 import type { LlmUsage } from '../core/receipt.js';
 import type { TierProfile } from '../core/tiers.js';
 import type { Mood, Script, ScriptMeta, Segment, StoryContext } from './model.js';
@@ -136,9 +137,19 @@ export interface MusicProvider {
 // ---------------------------------------------------------------- assembly
 
 export interface Cue {
+  /** The script's words, separated by single spaces. */
   text: string;
   startSec: number;
   endSec: number;
+  /** The look (default 'clean'). */
+  look?: CaptionStyle;
+  /** Index of the word (space-separated) being spoken, drawn in the highlight colour. */
+  highlight?: number;
+  /** Indexes of words drawn in the accent colour throughout (the pop style's key word). */
+  accent?: number[];
+  /** The cue continues the previous one / goes on into the next (a karaoke page): no fade at that edge. */
+  joinPrev?: boolean;
+  joinNext?: boolean;
 }
 
 export interface Motion {

@@ -56,6 +56,8 @@ export const DEFAULT_PRICING: PricingTable = {
   'tts-1': { per1MChars: 15 },
   'tts-1-hd': { per1MChars: 30 },
   'gpt-4o-mini-tts': { perMinute: 0.015 },
+  // Word timings for captions: transcription with word timestamps.
+  'whisper-1': { perMinute: 0.006 },
 };
 
 const shapePrices = z.object({ square: z.number().nonnegative(), tall: z.number().nonnegative() });
@@ -103,6 +105,9 @@ export interface CostInput {
   ttsCharacters?: number;
   /** Measured speech length; estimated from characters (~15 a second) when absent. */
   ttsSeconds?: number;
+  /** Transcription for word timings: the model and the seconds of audio sent. */
+  transcriptionModel?: string;
+  transcribedSec?: number;
 }
 
 export interface CostEstimate {
@@ -110,6 +115,7 @@ export interface CostEstimate {
   llmUsd: number;
   imagesUsd: number;
   ttsUsd: number;
+  transcriptionUsd: number;
   /** Models that were used but have no price in the table. */
   unpriced: string[];
 }
@@ -173,9 +179,15 @@ export function estimateCost(input: CostInput, table: PricingTable = DEFAULT_PRI
     else if (tts.perMinute !== undefined) ttsUsd = ((input.ttsSeconds ?? chars / CHARS_PER_SPOKEN_SECOND) / 60) * tts.perMinute;
   }
 
+  let transcriptionUsd = 0;
+  const heard = input.transcribedSec ?? 0;
+  const stt = price(input.transcriptionModel, heard > 0);
+  if (stt?.perMinute !== undefined) transcriptionUsd = (heard / 60) * stt.perMinute;
+
   const round = (n: number): number => Math.round(n * 1e6) / 1e6;
   return {
-    totalUsd: round(llmUsd + imagesUsd + ttsUsd),
+    totalUsd: round(llmUsd + imagesUsd + ttsUsd + transcriptionUsd),
+    transcriptionUsd: round(transcriptionUsd),
     llmUsd: round(llmUsd),
     imagesUsd: round(imagesUsd),
     ttsUsd: round(ttsUsd),

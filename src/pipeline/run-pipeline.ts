@@ -15,7 +15,8 @@ import type { ProgressEvent, ProgressListener, Stage } from '../core/progress.js
 import { addUsage, emptyUsage, type LlmUsage, type Receipt } from '../core/receipt.js';
 import { aspectSize, type VideoRequest } from '../core/request.js';
 import { TIER_PROFILES, tierForDuration, type TierProfile } from '../core/tiers.js';
-import { buildCues, estimateMarks } from './captions.js';
+import { DEFAULT_CAPTION_STYLE } from '../core/caption-style.js';
+import { buildStyledCues, estimateMarks, estimateWords } from './captions.js';
 import type { Script, ScriptMeta, Segment } from './model.js';
 import type {
   ImageProvider,
@@ -29,6 +30,7 @@ import type {
   SpeechMark,
   VideoAssembler,
   VoiceClip,
+  WordTiming,
 } from './ports.js';
 import { targetSegmentCount } from './segmenting.js';
 import { scriptAsWriter, scriptInputFor } from './storyboard.js';
@@ -40,6 +42,8 @@ export interface RunUsage {
   width: number;
   height: number;
   ttsCharacters: number;
+  /** Seconds of voice sent to a transcription endpoint for word timings. */
+  transcribedSec?: number;
 }
 
 /** What the local checks decided for a segment as it arrived. */
@@ -92,6 +96,8 @@ interface VoiceOut {
   path: string;
   durationSec: number;
   marks: SpeechMark[];
+  /** Measured word timings, or estimated from the marks when no timing source gave them. */
+  words: WordTiming[];
 }
 
 interface SegmentWork {
@@ -164,6 +170,7 @@ export async function runPipeline(run: PipelineRun, deps: PipelineDeps): Promise
   let ttsCharacters = 0;
   const voices = { generated: 0, reused: 0 };
   const encodes = { made: 0, reused: 0 };
+  let transcribedSec = 0;
   let meta: ScriptMeta | undefined;
   let music: Promise<MusicBed> | undefined;
   let audio: Promise<MixedAudio> | undefined;
@@ -244,9 +251,12 @@ export async function runPipeline(run: PipelineRun, deps: PipelineDeps): Promise
         await writeFile(path, result.data);
         const durationSec = result.durationSec ?? (await deps.assembler.probeDurationSec(path, signal));
         const marks = result.marks?.length ? result.marks : estimateMarks(segment.narration, durationSec);
+        if (result.transcribedSec) transcribedSec += result.transcribedSec;
+        // A failed or missing timing source costs only precision: the words are estimated from the marks.
+        const words = result.words?.length ? result.words : estimateWords(marks);
         mark('voice');
         count('voice');
-        return { path, durationSec, marks };
+        return { path, durationSec, marks, words };
       },
       { signal },
     );
@@ -284,7 +294,7 @@ export async function runPipeline(run: PipelineRun, deps: PipelineDeps): Promise
           index: segment.index,
           imagePath,
           durationSec: timing.durationSec,
-          cues: buildCues(v.marks, timing.voiceOffsetSec),
+          cues: buildStyledCues(v.words, request.captions ?? DEFAULT_CAPTION_STYLE, timing.voiceOffsetSec, meta?.lang ?? request.lang),
           motion: motionFor(segment.index),
           width,
           height,
@@ -400,7 +410,7 @@ export async function runPipeline(run: PipelineRun, deps: PipelineDeps): Promise
     run.onScript?.({ ...meta, segments: work.map((w) => ({ ...w.segment, imagePrompt: promptsUsed.get(w.segment.index) ?? w.segment.imagePrompt })) });
     for (const [name, span] of Object.entries(spans)) if (span) timings[name] = Math.round(span.end - span.start);
     timings.total = Math.round(now() - t0);
-    const usage: RunUsage = { llm, imagesGenerated, width, height, ttsCharacters };
+    const usage: RunUsage = { llm, imagesGenerated, width, height, ttsCharacters, transcribedSec };
     return {
       output: video.path,
       title: meta.title,
@@ -417,6 +427,8 @@ export async function runPipeline(run: PipelineRun, deps: PipelineDeps): Promise
       voices,
       encodes,
       ttsCharacters,
+      ...(transcribedSec > 0 ? { transcribedSec: round2(transcribedSec) } : {}),
+      captions: request.captions ?? DEFAULT_CAPTION_STYLE,
       costUsd: deps.estimateCost ? round4(deps.estimateCost(usage)) : 0,
       timingsMs: timings,
     };

@@ -6,19 +6,24 @@
  *   the schema it is given, as long as the request asks for (duration, segment count, language),
  *   and counts usage with a real tokenizer (gpt-tokenizer, o200k).
  * - POST /v1/images/generations: real PNG/JPEG pictures drawn in-process, as b64_json or a URL it serves.
- * - POST /v1/audio/speech: a real WAV, ~2.5 words a second.
+ * - POST /v1/audio/speech: a real WAV, ~2.5 words a second, each word a hum as long as the word
+ *   (pauses after commas and sentences), the words' exact times remembered.
+ * - POST /v1/audio/transcriptions (multipart): for audio it made, whisper-1's `verbose_json` with
+ *   word timestamps as a recogniser gives them: lower case, no punctuation, numbers as words, a
+ *   few misheard words, times off by up to ~40 ms (now and then ~120 ms).
  * - GET /v1/models.
  * - Realistic error bodies `{ error: { message, type, param, code } }` and injectable faults.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import busboy from 'busboy';
 import { spawnSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { createCanvas } from '@napi-rs/canvas';
 import { countTokens, encodeChat } from 'gpt-tokenizer/encoding/o200k_base';
 
-export type Endpoint = 'chat' | 'images' | 'speech';
+export type Endpoint = 'chat' | 'images' | 'speech' | 'transcription';
 
 export type Fault =
   | { kind: 'rate_limit'; retryAfter?: string }
@@ -106,7 +111,9 @@ export class FakeOpenAiServer {
   quirks: 'auto' | 'none' | 'all';
   /** Consulted when no fault is queued for an endpoint: random faults for a soak. */
   faultPlan: FaultPlan | undefined;
-  private readonly faults: Record<Endpoint, Fault[]> = { chat: [], images: [], speech: [] };
+    private readonly faults: Record<Endpoint, Fault[]> = { chat: [], images: [], speech: [], transcription: [] };
+  /** What each speech answer said and when, by the hash of its samples (or its MP3 bytes). */
+  private readonly spoken = new Map<string, SpokenWord[]>();
   private readonly files = new Map<string, { data: Buffer; type: string }>();
   private readonly sockets = new Set<Socket>();
   private readonly promptHistory: number[][] = [];
@@ -155,7 +162,7 @@ export class FakeOpenAiServer {
   }
 
   requestsTo(endpoint: Endpoint): LoggedRequest[] {
-    const path = { chat: '/v1/chat/completions', images: '/v1/images/generations', speech: '/v1/audio/speech' }[endpoint];
+    const path = { chat: '/v1/chat/completions', images: '/v1/images/generations', speech: '/v1/audio/speech', transcription: '/v1/audio/transcriptions' }[endpoint];
     return this.requests.filter((r) => r.path === path);
   }
 
@@ -219,6 +226,7 @@ export class FakeOpenAiServer {
     if (req.method === 'POST' && url.pathname === '/v1/chat/completions') return this.chat(entry, body, res);
     if (req.method === 'POST' && url.pathname === '/v1/images/generations') return this.images(entry, body, res);
     if (req.method === 'POST' && url.pathname === '/v1/audio/speech') return this.speech(entry, body, res);
+    if (req.method === 'POST' && url.pathname === '/v1/audio/transcriptions') return this.transcription(entry, req, raw, res);
     return this.send(entry, res, 404, { error: errorBody(`Invalid URL (${req.method} ${url.pathname})`, 'invalid_request_error', null, null) });
   }
 
@@ -467,9 +475,10 @@ export class FakeOpenAiServer {
     if (fault && this.sendFault(entry, res, fault, String(body.model))) return;
     await delay((this.latency.speechSec ?? 0) * 1000);
     const speed = typeof body.speed === 'number' ? body.speed : 1;
-    const pcm = speak(input, speed);
+    const { pcm, words } = speak(input, speed);
     if (fault?.kind === 'silent_speech') pcm.fill(0);
     const data = format === 'pcm' ? pcm : format === 'mp3' ? mp3File(pcm) : wavFile(pcm, 24_000, this.options.streamingWavHeader ?? true);
+    this.spoken.set(sha(format === 'mp3' ? data : pcm), words);
     entry.status = 200;
     const type = { pcm: 'audio/pcm', mp3: 'audio/mpeg' }[format] ?? 'audio/wav';
     if (fault?.kind === 'hang_mid_body' || fault?.kind === 'invalid_json') {
@@ -500,6 +509,118 @@ export class FakeOpenAiServer {
     res.writeHead(200, { 'content-type': type, 'content-length': body.length });
     res.write(body.subarray(0, Math.floor(body.length / 3)));
   }
+
+  /** The exact word times of audio this server spoke (ground truth for tests and the bench). */
+  spokenWords(audio: Buffer): SpokenWord[] | undefined {
+    return this.spoken.get(sha(audio)) ?? this.spoken.get(sha(pcmOfWav(audio) ?? Buffer.alloc(0)));
+  }
+
+  // ------------------------------------------------------------ transcription
+
+  private async transcription(entry: LoggedRequest, req: IncomingMessage, raw: Buffer, res: ServerResponse): Promise<void> {
+    const invalid = (message: string, param: string | null): void =>
+      this.send(entry, res, 400, { error: errorBody(message, 'invalid_request_error', param, null) });
+    if (!(req.headers['content-type'] ?? '').startsWith('multipart/form-data')) return invalid('Invalid Content-Type header, expected multipart/form-data.', null);
+    const form = await readForm(req, raw);
+    entry.body = { ...form.fields, file: form.file ? `${form.file.length} bytes` : undefined };
+    const model = form.fields.model;
+    if (!model) return invalid("Missing required parameter: 'model'.", 'model');
+    if (!form.file) return invalid("Missing required parameter: 'file'.", 'file');
+    const fault = this.faults.transcription.shift();
+    if (fault && this.sendFault(entry, res, fault, model)) return;
+    const pcm = pcmOfWav(form.file);
+    if (!pcm && form.file.subarray(0, 3).toString('latin1') !== 'ID3' && (form.file[0] ?? 0) !== 0xff) {
+      return invalid('The audio file could not be decoded or its format is not supported.', 'file');
+    }
+    const truth = this.spokenWords(form.file) ?? [];
+    const durationSec = pcm ? pcm.length / 2 / 24_000 : (truth.at(-1)?.end ?? 0);
+    const heard = recognise(truth);
+    const wantsWords = form.fields.response_format === 'verbose_json' && (form.fields['timestamp_granularities[]'] ?? '').includes('word');
+    const text = heard.map((w) => w.word).join(' ');
+    entry.status = 200;
+    if (form.fields.response_format !== 'verbose_json') return this.send(entry, res, 200, { text });
+    return this.send(entry, res, 200, {
+      task: 'transcribe',
+      language: form.fields.language === 'ru' ? 'russian' : 'english',
+      duration: Math.round(durationSec * 100) / 100,
+      text,
+      ...(wantsWords ? { words: heard } : {}),
+    });
+  }
+}
+
+export interface SpokenWord {
+  word: string;
+  start: number;
+  end: number;
+}
+
+function sha(data: Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** The samples of a 16-bit WAV (sizes may be unknown, as in streamed WAV), or undefined. */
+function pcmOfWav(data: Buffer): Buffer | undefined {
+  if (data.length < 12 || data.toString('ascii', 0, 4) !== 'RIFF' || data.toString('ascii', 8, 12) !== 'WAVE') return undefined;
+  let offset = 12;
+  while (offset + 8 <= data.length) {
+    const id = data.toString('ascii', offset, offset + 4);
+    const size = data.readUInt32LE(offset + 4);
+    if (id === 'data') return data.subarray(offset + 8, size === 0xffffffff ? data.length : Math.min(data.length, offset + 8 + size));
+    offset += 8 + size + (size % 2);
+  }
+  return undefined;
+}
+
+async function readForm(req: IncomingMessage, raw: Buffer): Promise<{ fields: Record<string, string>; file?: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const fields: Record<string, string> = {};
+    let file: Buffer | undefined;
+    const parser = busboy({ headers: req.headers, defParamCharset: 'utf8' });
+    parser.on('field', (name, value) => {
+      fields[name] = fields[name] ? `${fields[name]},${value}` : value;
+    });
+    parser.on('file', (_name, stream) => {
+      const chunks: Buffer[] = [];
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      stream.on('end', () => (file = Buffer.concat(chunks)));
+    });
+    parser.on('error', reject);
+    parser.on('close', () => resolve({ fields, ...(file ? { file } : {}) }));
+    parser.end(raw);
+  });
+}
+
+const ONES = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine'];
+
+/**
+ * What a recogniser hears in words spoken at known times: lower case and no punctuation, a number
+ * as words (its time shared out), every seventh word misheard by a letter, and times off by a
+ * deterministic ~±40 ms (every eleventh word ~120 ms late).
+ */
+function recognise(truth: readonly SpokenWord[]): SpokenWord[] {
+  const out: SpokenWord[] = [];
+  truth.forEach((w, i) => {
+    const jitter = (k: number): number => (((i * 7919 + k * 104729) % 81) - 40) / 1000;
+    const late = i % 11 === 5 ? 0.12 : 0;
+    const bare = w.word.toLowerCase().replace(/[^\p{L}\p{N}'-]/gu, '');
+    if (!bare) return;
+    const start = Math.max(0, w.start + jitter(1) + late);
+    const end = Math.max(start + 0.05, w.end + jitter(2));
+    if (/^\d+$/.test(bare)) {
+      const parts = [...bare].map((d) => ONES[Number(d)] ?? d);
+      const step = (end - start) / parts.length;
+      parts.forEach((p, k) => out.push({ word: p, start: round3(start + k * step), end: round3(start + (k + 1) * step) }));
+      return;
+    }
+    const heard = i % 7 === 3 && bare.length > 4 ? bare.slice(0, 2) + bare.slice(3) : bare;
+    out.push({ word: heard, start: round3(start), end: round3(end) });
+  });
+  return out;
+}
+
+function round3(v: number): number {
+  return Math.round(v * 1000) / 1000;
 }
 
 /** Bytes that are no picture format at all, the same for the same prompt. */
@@ -751,23 +872,33 @@ function drawPicture(seed: string, prompt: string, width: number, height: number
 }
 
 /** 16-bit mono PCM at 24 kHz: a voiced hum for each word, ~2.5 words a second. */
-function speak(text: string, speed: number): Buffer {
+/**
+ * ~2.5 words a second in all (as before), each word a 180 Hz hum as long as the word is long,
+ * with a short pause between words and longer ones after commas and sentence ends.
+ */
+function speak(text: string, speed: number): { pcm: Buffer; words: SpokenWord[] } {
   const rate = 24_000;
-  const words = text.split(/\s+/).filter(Boolean);
-  const seconds = Math.max(0.4, words.length / 2.5 / speed);
+  const tokens = text.split(/\s+/).filter(Boolean);
+  const seconds = Math.max(0.4, tokens.length / 2.5 / speed);
   const samples = Math.round(seconds * rate);
   const pcm = Buffer.alloc(samples * 2);
-  const perWord = Math.max(1, Math.floor(samples / Math.max(1, words.length)));
-  // One word's worth of samples, repeated: a 180 Hz hum under a rise-and-fall envelope.
-  const word = new Int16Array(perWord);
-  for (let i = 0; i < perWord; i++) {
-    const at = i / perWord;
-    const envelope = at < 0.8 ? Math.sin((at / 0.8) * Math.PI) : 0;
-    word[i] = Math.round(envelope * 6000 * Math.sin((2 * Math.PI * 180 * i) / rate));
-  }
-  const wordBytes = Buffer.from(word.buffer);
-  for (let offset = 0; offset < pcm.length; offset += wordBytes.length) wordBytes.copy(pcm, offset, 0, Math.min(wordBytes.length, pcm.length - offset));
-  return pcm;
+  const lengths = tokens.map((t) => 0.3 + 0.07 * t.replace(/[^\p{L}\p{N}]/gu, '').length);
+  const pauses = tokens.map((t, i) => (i === tokens.length - 1 ? 0.05 : /[.!?…]["'»”]?$/u.test(t) ? 0.45 : /[,;:—]$/u.test(t) ? 0.25 : 0.06));
+  const scale = seconds / (lengths.reduce((a, b) => a + b, 0) + pauses.reduce((a, b) => a + b, 0));
+  const words: SpokenWord[] = [];
+  let t = 0;
+  tokens.forEach((token, i) => {
+    const length = lengths[i]! * scale;
+    const from = Math.round(t * rate);
+    const to = Math.min(samples, Math.round((t + length) * rate));
+    for (let k = from; k < to; k++) {
+      const at = (k - from) / Math.max(1, to - from);
+      pcm.writeInt16LE(Math.round(Math.sin(at * Math.PI) * 6000 * Math.sin((2 * Math.PI * 180 * k) / rate)), k * 2);
+    }
+    words.push({ word: token, start: round3(t), end: round3(t + length) });
+    t += length + pauses[i]! * scale;
+  });
+  return { pcm, words };
 }
 
 function wavFile(pcm: Buffer, sampleRate: number, unknownSizes: boolean): Buffer {

@@ -1,8 +1,11 @@
 /**
- * ASS subtitles for burned-in captions, as a pure function of the cues and the frame size.
- * Lines are wrapped here (by an estimate of DejaVu Sans Bold's glyph widths) so a caption never
- * leaves the frame and never grows past a few lines; libass's own wrapping stays on as a net.
+ * ASS subtitles for burned-in captions, as a pure function of the cues and the frame size, in
+ * three looks: clean phrases, karaoke pages (the spoken word highlighted) and bold pop groups (key
+ * word in an accent colour). Lines are wrapped here (by an estimate of DejaVu Sans Bold's glyph
+ * widths) so a caption never leaves the safe area and never grows past two lines; libass's own
+ * wrapping stays on as a net.
  */
+import type { CaptionStyle } from '../../core/caption-style.js';
 import type { Cue } from '../../pipeline/ports.js';
 
 export interface AssOptions {
@@ -19,12 +22,29 @@ export interface CaptionLayout {
 
 export const CAPTION_FONT = 'DejaVu Sans';
 
-/** Fractions of the frame, chosen for vertical video with a chat or feed UI over its bottom. */
+/**
+ * Fractions of the frame, chosen for vertical video: the feed apps cover about the bottom quarter
+ * (caption, music, progress bar) and a column of buttons on the right, so captions sit above that
+ * quarter with wide side margins.
+ */
 const FONT_OF_SHORT_SIDE = 0.062;
-const SIDE_MARGIN_OF_WIDTH = 0.07;
-const BOTTOM_SAFE_VERTICAL = 0.22;
+const SIDE_MARGIN_OF_WIDTH = 0.1;
+export const BOTTOM_SAFE_VERTICAL = 0.27;
 const BOTTOM_SAFE_OTHER = 0.1;
-/** Smaller sizes tried, in order, when a caption needs more than two lines at the base size. */
+/** Size of each look against the base size. */
+const LOOK_SCALE: Readonly<Record<CaptionStyle, number>> = { clean: 1, karaoke: 1.12, pop: 1.4 };
+/** Colours, as ASS writes them (&HAABBGGRR). */
+export const HIGHLIGHT_RGB = { r: 0xff, g: 0xd4, b: 0x00 } as const;
+export const ACCENT_RGB = { r: 0x4d, g: 0xff, b: 0x88 } as const;
+const HIGHLIGHT = assColour(HIGHLIGHT_RGB);
+const ACCENT = assColour(ACCENT_RGB);
+const WHITE = '&H00FFFFFF';
+
+function assColour(rgb: { r: number; g: number; b: number }): string {
+  const hex = (n: number): string => n.toString(16).toUpperCase().padStart(2, '0');
+  return `&H00${hex(rgb.b)}${hex(rgb.g)}${hex(rgb.r)}`;
+}
+/** Smaller sizes tried, in order, when a caption needs more than two lines at its size. */
 const SHRINK_STEPS = [1, 0.9, 0.8, 0.72] as const;
 
 export function captionMetrics(width: number, height: number): {
@@ -61,7 +81,11 @@ export function buildAss(cues: readonly Cue[], options: AssOptions): string {
     'Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, Shadow, Alignment, MarginL, MarginR, MarginV, Encoding',
     // White, bold, near-black outline and a soft shadow: readable on any picture. Alignment 2 =
     // bottom centre, lifted by MarginV above the part of the frame that apps cover.
-    `Style: Default,${font},${m.fontSize},&H00FFFFFF,&H00FFFFFF,&H00101010,&H80000000,-1,0,0,0,100,100,0,0,1,${outline},${shadow},2,${m.marginSide},${m.marginSide},${m.marginBottom},1`,
+    `Style: Default,${font},${m.fontSize},${WHITE},${WHITE},&H00101010,&H80000000,-1,0,0,0,100,100,0,0,1,${outline},${shadow},2,${m.marginSide},${m.marginSide},${m.marginBottom},1`,
+    // Karaoke: a little larger, a heavier outline so the highlighted word reads on any picture.
+    `Style: Karaoke,${font},${sizeFor('karaoke', m.fontSize)},${WHITE},${WHITE},&H00000000,&H90000000,-1,0,0,0,100,100,0,0,1,${Math.round(outline * 1.4)},${shadow},2,${m.marginSide},${m.marginSide},${m.marginBottom},1`,
+    // Pop: big uppercase, a thick black outline and a hard shadow.
+    `Style: Pop,${font},${sizeFor('pop', m.fontSize)},${WHITE},${WHITE},&H00000000,&HA0000000,-1,0,0,0,100,100,1,0,1,${Math.round(outline * 2)},${Math.round(shadow * 2)},2,${m.marginSide},${m.marginSide},${m.marginBottom},1`,
     '',
     '[Events]',
     'Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text',
@@ -71,13 +95,69 @@ export function buildAss(cues: readonly Cue[], options: AssOptions): string {
     .filter((cue) => cue.text.trim() !== '' && cue.endSec > cue.startSec && cue.endSec > 0)
     .sort((a, b) => a.startSec - b.startSec)
     .map((cue) => {
-      const layout = layoutCaption(cue.text, m.maxLineWidth, m.fontSize);
-      const size = layout.fontSize === m.fontSize ? '' : `\\fs${layout.fontSize}`;
-      const text = `{\\fad(80,80)${size}}${layout.lines.map(escapeAssText).join('\\N')}`;
-      return `Dialogue: 0,${formatAssTime(Math.max(0, cue.startSec))},${formatAssTime(cue.endSec)},Default,,0,0,0,,${text}`;
+      const look = cue.look ?? 'clean';
+      const base = sizeFor(look, m.fontSize);
+      const layout = layoutCaption(cue.text, m.maxLineWidth, base);
+      const size = layout.fontSize === base ? '' : `\\fs${layout.fontSize}`;
+      const fadeIn = cue.joinPrev ? 0 : look === 'pop' ? 40 : 80;
+      const fadeOut = cue.joinNext ? 0 : look === 'pop' ? 40 : 80;
+      const fade = fadeIn || fadeOut ? `\\fad(${fadeIn},${fadeOut})` : '';
+      // Pop groups grow in from 80 % over 90 ms.
+      const grow = look === 'pop' ? '\\fscx80\\fscy80\\t(0,90,\\fscx100\\fscy100)' : '';
+      const colours = new Map<number, string>();
+      for (const i of cue.accent ?? []) colours.set(i, ACCENT);
+      if (cue.highlight !== undefined) colours.set(cue.highlight, HIGHLIGHT);
+      const override = fade || size || grow ? `{${fade}${size}${grow}}` : '';
+      const text = `${override}${colourLines(layout.lines, cue.text, colours)}`;
+      const styleName = look === 'karaoke' ? 'Karaoke' : look === 'pop' ? 'Pop' : 'Default';
+      return `Dialogue: 0,${formatAssTime(Math.max(0, cue.startSec))},${formatAssTime(cue.endSec)},${styleName},,0,0,0,,${text}`;
     });
 
   return `${[...header, ...events].join('\n')}\n`;
+}
+
+export function sizeFor(look: CaptionStyle, baseFontSize: number): number {
+  return Math.round(baseFontSize * LOOK_SCALE[look]);
+}
+
+/**
+ * The laid-out lines as ASS text, with words coloured: each character of the lines is matched
+ * back to the word of `text` it came from (wrapping only moves spaces, splits long words and may
+ * add an ellipsis), so a colour follows its word across a break.
+ */
+export function colourLines(lines: readonly string[], text: string, colours: ReadonlyMap<number, string>): string {
+  const owner: number[] = [];
+  const chars: string[] = [];
+  text
+    .split(/\s+/)
+    .filter(Boolean)
+    .forEach((word, i) => {
+      for (const ch of word) {
+        chars.push(ch);
+        owner.push(i);
+      }
+    });
+  let k = 0;
+  let current = WHITE;
+  const out: string[] = [];
+  for (const line of lines) {
+    let piece = '';
+    for (const ch of line) {
+      let colour = current;
+      if (ch !== ' ' && chars[k] === ch) colour = colours.get(owner[k++]!) ?? WHITE;
+      if (colour !== current) {
+        out.push(escapeAssText(piece));
+        piece = '';
+        out.push(`{\\1c${colour}&}`);
+        current = colour;
+      }
+      piece += ch;
+    }
+    out.push(escapeAssText(piece));
+    out.push('\\N');
+  }
+  out.pop();
+  return out.join('');
 }
 
 /** `h:mm:ss.cc`, rounded to the nearest centisecond. */
@@ -111,7 +191,7 @@ export function escapeAssText(text: string): string {
 
 /**
  * Chooses the lines and font size for one caption: two lines at the base size if they fit, else
- * a smaller size, else three lines at the smallest size, and an ellipsis only past that.
+ * a smaller size, and at the smallest size two lines ending in an ellipsis: never a third line.
  */
 export function layoutCaption(text: string, maxLineWidthPx: number, baseFontSize: number): CaptionLayout {
   const tokens = tokenize(text);
@@ -124,8 +204,7 @@ export function layoutCaption(text: string, maxLineWidthPx: number, baseFontSize
     if (lines.length <= 2) return { lines, fontSize };
     smallest = { lines, fontSize };
   }
-  if (smallest.lines.length <= 3) return smallest;
-  return { lines: truncateLines(smallest.lines.slice(0, 3), maxLineWidthPx / smallest.fontSize), fontSize: smallest.fontSize };
+  return { lines: truncateLines(smallest.lines.slice(0, 2), maxLineWidthPx / smallest.fontSize), fontSize: smallest.fontSize };
 }
 
 /** Wraps text into lines no wider than `maxEm` (in font-size units), as balanced as possible. */

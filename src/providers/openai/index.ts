@@ -12,6 +12,7 @@ import { OpenAiLlm } from './llm.js';
 import { OpenAiPromptFixer } from './prompt-fixer.js';
 import { OpenAiScriptWriter } from './script-writer.js';
 import { OpenAiSpeech } from './speech.js';
+import { DEFAULT_TRANSCRIPTION_MODEL, OpenAiWordTimer } from './word-timer.js';
 
 export interface OpenAiProvidersOptions {
   apiKey: string;
@@ -23,6 +24,12 @@ export interface OpenAiProvidersOptions {
   ttsVoice: string;
   /** Style direction for gpt-4o-mini-tts. */
   ttsInstructions?: string;
+  /** Word timings for captions through the transcription endpoint (a paid call per voice clip); on by default. */
+  wordTimings?: boolean;
+  /** Transcription model with word timestamps (default whisper-1). */
+  transcriptionModel?: string;
+  /** Told when word timing fails and the captions fall back to estimates. */
+  onWordTimingFailure?: (error: unknown) => void;
   /** Content-addressed caches go here (e.g. `<DATA_DIR>/cache`); none when absent. */
   cacheDir?: string;
   timeouts?: OpenAiClientOptions['timeouts'];
@@ -47,11 +54,19 @@ export function createOpenAiProviders(options: OpenAiProvidersOptions): OpenAiPr
   const cacheDir = options.cacheDir;
   const llm = new OpenAiLlm(connection, { model: options.llmModel, ...(cacheDir ? { cache: fileLlmCache(join(cacheDir, 'llm')) } : {}) });
   const images = new OpenAiImages(connection, { model: options.imageModel, quality: options.imageQuality });
-  const speech = new OpenAiSpeech(connection, {
+  const voice = new OpenAiSpeech(connection, {
     model: options.ttsModel,
     voice: options.ttsVoice,
     ...(options.ttsInstructions ? { instructions: options.ttsInstructions } : {}),
   });
+  // Timed inside the cache: a cached clip keeps its word timings and is never transcribed twice.
+  const speech =
+    options.wordTimings === false
+      ? voice
+      : new OpenAiWordTimer(connection, {
+          model: options.transcriptionModel ?? DEFAULT_TRANSCRIPTION_MODEL,
+          ...(options.onWordTimingFailure ? { onFailure: options.onWordTimingFailure } : {}),
+        }).wrap(voice);
   return {
     llm,
     writer: new OpenAiScriptWriter(llm),
@@ -67,3 +82,4 @@ export { OpenAiLlm } from './llm.js';
 export { OpenAiPromptFixer } from './prompt-fixer.js';
 export { OpenAiScriptWriter, wantsBible } from './script-writer.js';
 export { OpenAiSpeech } from './speech.js';
+export { DEFAULT_TRANSCRIPTION_MODEL, OpenAiWordTimer, alignWords } from './word-timer.js';

@@ -98,18 +98,18 @@ describe('layoutCaption', () => {
   });
 
   it('shrinks the font for a longer caption rather than growing past two lines', () => {
-    const text = 'Sultan Mehmed the Second brought enormous cannons to the walls of the city';
+    const text = 'Sultan Mehmed the Second brought enormous cannons';
     const layout = layoutCaption(text, maxLineWidth, fontSize);
     expect(layout.fontSize).toBeLessThan(fontSize);
-    expect(layout.lines.length).toBeLessThanOrEqual(3);
+    expect(layout.lines.length).toBeLessThanOrEqual(2);
     expect(layout.lines.join(' ')).toBe(text);
   });
 
-  it('ends a caption far too long for the frame with an ellipsis, within three lines', () => {
+  it('ends a caption far too long for the frame with an ellipsis, within two lines', () => {
     const text = 'word '.repeat(80).trim();
     const layout = layoutCaption(text, maxLineWidth, fontSize);
-    expect(layout.lines).toHaveLength(3);
-    expect(layout.lines[2]!.endsWith('…')).toBe(true);
+    expect(layout.lines).toHaveLength(2);
+    expect(layout.lines[1]!.endsWith('…')).toBe(true);
     for (const line of layout.lines) expect(textWidthEm(line) * layout.fontSize).toBeLessThanOrEqual(maxLineWidth);
   });
 });
