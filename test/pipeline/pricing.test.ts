@@ -56,6 +56,7 @@ describe('cost estimates', () => {
       llmUsd: 0,
       imagesUsd: 0,
       ttsUsd: 0,
+      transcriptionUsd: 0,
       unpriced: [],
     });
   });

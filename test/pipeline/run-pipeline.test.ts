@@ -129,7 +129,11 @@ describe('runPipeline', () => {
       { request: validateVideoRequest({ duration: 20, script }), workDir: dir, outPath: join(dir, 'o.mp4') },
       d,
     );
-    const spoken = d.assembler.rendered.sort((a, b) => a.index - b.index).flatMap((r) => r.cues.map((c) => c.text)).join(' ');
+    // Karaoke (the default) repeats a page once per spoken word: each page counts once.
+    const spoken = d.assembler.rendered
+      .sort((a, b) => a.index - b.index)
+      .flatMap((r) => r.cues.filter((c) => !c.joinPrev).map((c) => c.text))
+      .join(' ');
     expect(spoken).toBe(script);
     expect(receipt.segments).toBe(4);
   });
