@@ -266,6 +266,7 @@ export async function runStoryboardCommand(command: VideoCommand): Promise<numbe
     const { storyboard, usage } = await writeStoryboard(deps.writer, command.request, {
       wantBible: command.wantBible,
       ...(deps.voice ? { voice: deps.voice } : {}),
+      ...(deps.speech.wordsPerSecond ? { wordsPerSecond: deps.speech.wordsPerSecond(command.request.lang) } : {}),
       signal: controller.signal,
     });
     const text = formatStoryboard(storyboard);

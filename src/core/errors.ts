@@ -32,6 +32,7 @@ export type BadInputReason =
   | 'topic_empty'
   | 'topic_too_long'
   | 'script_too_long'
+  | 'script_too_long_for_duration'
   | 'script_empty'
   | 'empty_text'
   | 'tier'

@@ -22,6 +22,8 @@ export interface ScriptInput {
   targetSegments: number;
   /** Another take of the same request (a new script for a storyboard): 0 or absent for the first. */
   take?: number;
+  /** Narration words for the asked length at the voice's measured speaking rate (see narration.ts). */
+  targetWords?: number;
 }
 
 export type ScriptEvent =
@@ -117,6 +119,8 @@ export interface SpeechResult {
 export interface SpeechProvider {
   readonly offline: boolean;
   readonly model: string;
+  /** Spoken words a second for a language (measured for the voice), to size the narration. */
+  wordsPerSecond?(lang: string): number;
   synthesize(request: SpeechRequest, signal?: AbortSignal): Promise<SpeechResult>;
 }
 
@@ -255,6 +259,11 @@ export interface VideoAssembler {
    * smaller. `too_large` (with `bytes` and `limitBytes`) and no output when it cannot fit.
    */
   fitToSize(inPath: string, outPath: string, maxBytes: number, signal?: AbortSignal): Promise<FinishedVideo>;
+  /**
+   * Changes a voice clip's speed by `factor` (>1 faster) keeping its pitch, into `outPath` (WAV);
+   * returns the new length. Used within 0.9-1.1 to fit the voice to the asked length.
+   */
+  retimeVoice?(input: { path: string; factor: number; outPath: string }, signal?: AbortSignal): Promise<number>;
 }
 
 export type { Script };

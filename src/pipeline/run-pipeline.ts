@@ -10,7 +10,7 @@ import { setMaxListeners } from 'node:events';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import PQueue from 'p-queue';
-import { ReelforgeError, throwIfCancelled, toReelforgeError } from '../core/errors.js';
+import { badInput, ReelforgeError, throwIfCancelled, toReelforgeError } from '../core/errors.js';
 import type { ProgressEvent, ProgressListener, Stage } from '../core/progress.js';
 import { addUsage, emptyUsage, type LlmUsage, type Receipt } from '../core/receipt.js';
 import { aspectSize, type VideoRequest } from '../core/request.js';
@@ -32,7 +32,8 @@ import type {
   VoiceClip,
   WordTiming,
 } from './ports.js';
-import { targetSegmentCount } from './segmenting.js';
+import { capNarration, planNarration, tempoFor } from './narration.js';
+import { countWords, targetSegmentCount } from './segmenting.js';
 import { scriptAsWriter, scriptInputFor } from './storyboard.js';
 import { motionFor, segmentTiming, type SegmentTiming } from './timeline.js';
 
@@ -124,6 +125,11 @@ export async function runPipeline(run: PipelineRun, deps: PipelineDeps): Promise
   const offline = (given ? given.draft : deps.writer.offline) || deps.images.offline || deps.speech.offline;
   const review = given ? undefined : deps.reviewFor?.(profile);
   const voiceName = run.voice ?? deps.voice;
+  const plan = planNarration(request.durationSec, given?.segments.length ?? targetSegmentCount(request.durationSec), deps.speech.wordsPerSecond?.(request.lang));
+  let narrationWords = 0;
+  let resolveAllWords: (words: number) => void = () => {};
+  /** The narration's words once the script is complete (voices are fitted against them). */
+  const allWords = new Promise<number>((resolve) => (resolveAllWords = resolve));
 
   // One controller for the whole run: the caller's cancel, or the first failure, stops every task.
   const controller = new AbortController();
@@ -237,29 +243,55 @@ export async function runPipeline(run: PipelineRun, deps: PipelineDeps): Promise
     });
 
   const makeVoice = (segment: Segment): Promise<VoiceOut> =>
-    speechQueue.add(
-      async () => {
-        mark('voice');
-        const lang = meta?.lang ?? request.lang;
-        const result = await deps.speech.synthesize(
-          { text: segment.narration, lang, ...(voiceName ? { voice: voiceName } : {}) },
-          signal,
-        );
-        if (!result.cached) ttsCharacters += segment.narration.length;
-        voices[result.cached ? 'reused' : 'generated'] += 1;
-        const path = join(run.workDir, `voice-${pad(segment.index)}.${result.ext}`);
-        await writeFile(path, result.data);
-        const durationSec = result.durationSec ?? (await deps.assembler.probeDurationSec(path, signal));
-        const marks = result.marks?.length ? result.marks : estimateMarks(segment.narration, durationSec);
-        if (result.transcribedSec) transcribedSec += result.transcribedSec;
-        // A failed or missing timing source costs only precision: the words are estimated from the marks.
-        const words = result.words?.length ? result.words : estimateWords(marks);
+    speechQueue
+      .add(
+        async () => {
+          mark('voice');
+          const lang = meta?.lang ?? request.lang;
+          const result = await deps.speech.synthesize(
+            { text: segment.narration, lang, ...(voiceName ? { voice: voiceName } : {}) },
+            signal,
+          );
+          if (!result.cached) ttsCharacters += segment.narration.length;
+          voices[result.cached ? 'reused' : 'generated'] += 1;
+          const path = join(run.workDir, `voice-${pad(segment.index)}.${result.ext}`);
+          await writeFile(path, result.data);
+          const durationSec = result.durationSec ?? (await deps.assembler.probeDurationSec(path, signal));
+          const marks = result.marks?.length ? result.marks : estimateMarks(segment.narration, durationSec);
+          if (result.transcribedSec) transcribedSec += result.transcribedSec;
+          // A failed or missing timing source costs only precision: the words are estimated from the marks.
+          const words = result.words?.length ? result.words : estimateWords(marks);
+          return { path, durationSec, marks, words };
+        },
+        { signal },
+      )
+      .then((voice) => fitVoice(segment, voice))
+      .then((voice) => {
         mark('voice');
         count('voice');
-        return { path, durationSec, marks, words };
-      },
-      { signal },
-    );
+        return voice;
+      });
+
+  /**
+   * Fits a voice to its share of the asked length (±10 % at most) once the whole narration is
+   * known: a voice faster or slower than measured, or a script a little long, still lands on time.
+   */
+  const fitVoice = async (segment: Segment, voice: VoiceOut): Promise<VoiceOut> => {
+    const narrationTotal = await allWords;
+    throwIfCancelled(signal);
+    const share = Math.min(narrationTotal, plan.targetWords) / narrationTotal;
+    const tempo = tempoFor(voice.durationSec, countWords(segment.narration), plan.wordsPerSecond * share);
+    if (tempo === 1 || !deps.assembler.retimeVoice) return voice;
+    const path = join(run.workDir, `voice-${pad(segment.index)}-fit.wav`);
+    const durationSec = await deps.assembler.retimeVoice({ path: voice.path, factor: tempo, outPath: path }, signal);
+    const at = (t: number): number => Math.round((t / tempo) * 1000) / 1000;
+    return {
+      path,
+      durationSec,
+      marks: voice.marks.map((m) => ({ ...m, startSec: at(m.startSec), endSec: at(m.endSec) })),
+      words: voice.words.map((w) => ({ ...w, startSec: at(w.startSec), endSec: at(w.endSec) })),
+    };
+  };
 
   const startSegment = (segment: Segment, decision: ReviewDecision): void => {
     let resolveIsLast: (last: boolean) => void = () => {};
@@ -328,8 +360,19 @@ export async function runPipeline(run: PipelineRun, deps: PipelineDeps): Promise
     emit({ type: 'started', offline, tier, ...(total ? { segments: total } : {}) });
     emit({ type: 'stage', stage: 'script', status: 'running' });
     mark('script');
-    const input = scriptInputFor(request, profile, run.wantBible);
+    const input = scriptInputFor(request, profile, run.wantBible, plan.targetWords);
     if (input.narration) total = input.narration.length;
+    // The person's own words (a script, or an approved storyboard) are spoken as written: refused
+    // only when they are far too long for the asked length.
+    const ownWords = given ? given.segments.reduce((n, s) => n + countWords(s.narration), 0) : request.script ? countWords(request.script) : 0;
+    if (ownWords > plan.maxTotalWords * 2) {
+      const needSec = Math.ceil(ownWords / plan.wordsPerSecond + (request.durationSec - plan.voiceSec));
+      throw badInput('script_too_long_for_duration', `The script takes about ${needSec} s to read, far more than ${request.durationSec} s: shorten it or ask for a longer video.`, {
+        value: needSec,
+        max: request.durationSec,
+      });
+    }
+    const ownNarration = Boolean(given ?? input.narration);
 
     // A given script is streamed as written; otherwise the writer writes it.
     const writer = given ? scriptAsWriter(given) : deps.writer;
@@ -353,7 +396,12 @@ export async function runPipeline(run: PipelineRun, deps: PipelineDeps): Promise
         );
       } else if (event.type === 'segment') {
         if (!meta) throw new ReelforgeError('internal', 'The script writer sent a segment before its metadata.');
-        const segment: Segment = { ...event.segment, index: work.length };
+        // Written narration is capped before its voice is paid for: per segment and in total. The
+        // person's own script is spoken as written (its length was checked above).
+        const spoken = ownNarration ? event.segment.narration : capNarration(event.segment.narration, Math.min(plan.maxSegmentWords, plan.maxTotalWords - narrationWords));
+        if (countWords(spoken) === 0) continue;
+        narrationWords += countWords(spoken);
+        const segment: Segment = { ...event.segment, narration: spoken, index: work.length };
         const decision = review ? review(segment, work.map((w) => w.segment), meta) : ({ action: 'go' } as const);
         if (work.length === 0) {
           for (const stage of ['images', 'voice', 'render'] as const) emit({ type: 'stage', stage, status: 'running' });
@@ -365,6 +413,7 @@ export async function runPipeline(run: PipelineRun, deps: PipelineDeps): Promise
     }
     mark('script');
     streamDone = true;
+    resolveAllWords(Math.max(1, narrationWords));
     total = work.length;
     if (total === 0 || !meta || !music) {
       throw new ReelforgeError('provider_unavailable', 'The script came back empty.', { retryable: true });
@@ -438,6 +487,7 @@ export async function runPipeline(run: PipelineRun, deps: PipelineDeps): Promise
   } finally {
     run.signal?.removeEventListener('abort', onOuterAbort);
     for (const w of work) w.resolveIsLast(false);
+    resolveAllWords(Math.max(1, narrationWords));
     for (const h of held) h.release(undefined);
     imageQueue.clear();
     speechQueue.clear();

@@ -12,7 +12,8 @@ import { ASPECTS, MAX_DURATION_SEC, MIN_DURATION_SEC, type VideoRequest } from '
 import { TIER_PROFILES, TIERS, tierForDuration, type Tier, type TierProfile } from '../core/tiers.js';
 import { MOODS, type Script, type Segment } from './model.js';
 import type { ScriptEvent, ScriptInput, ScriptWriter } from './ports.js';
-import { splitNarration, targetSegmentCount } from './segmenting.js';
+import { capNarration, planNarration } from './narration.js';
+import { countWords, splitNarration, targetSegmentCount } from './segmenting.js';
 
 export const STORYBOARD_VERSION = 1;
 /** Bounds that keep one storyboard a short video: a render, not a batch job. */
@@ -186,7 +187,7 @@ export function scriptAsWriter(script: Script): ScriptWriter {
  * What the script writer is asked for a request: its own narration split into segments when the user
  * gave one (refused when it has no sentence), and the visual bible by tier and the user's wish.
  */
-export function scriptInputFor(request: VideoRequest, profile: TierProfile, wantBible: boolean | undefined): ScriptInput {
+export function scriptInputFor(request: VideoRequest, profile: TierProfile, wantBible: boolean | undefined, targetWords?: number): ScriptInput {
   const narration = request.script ? splitNarration(request.script, targetSegmentCount(request.durationSec)) : undefined;
   if (request.script && (!narration || narration.length === 0)) {
     throw new ReelforgeError('bad_input', 'The script has no sentences to narrate.', { params: { reason: 'script_empty' } });
@@ -198,7 +199,7 @@ export function scriptInputFor(request: VideoRequest, profile: TierProfile, want
     profile,
     wantBible: profile.visualBible === 'on' || (profile.visualBible === 'on_request' && Boolean(wantBible)),
     targetSegments: narration?.length ?? targetSegmentCount(request.durationSec),
-    ...(narration ? { narration } : {}),
+    ...(narration ? { narration } : targetWords ? { targetWords } : {}),
   };
 }
 
@@ -209,19 +210,26 @@ export function scriptInputFor(request: VideoRequest, profile: TierProfile, want
 export async function writeStoryboard(
   writer: ScriptWriter,
   request: VideoRequest,
-  options: { wantBible?: boolean; voice?: string; signal?: AbortSignal; take?: number } = {},
+  options: { wantBible?: boolean; voice?: string; signal?: AbortSignal; take?: number; wordsPerSecond?: number } = {},
 ): Promise<{ storyboard: Storyboard; usage: LlmUsage; offline: boolean }> {
   const tier: Tier = request.tier ?? tierForDuration(request.durationSec);
   const profile = TIER_PROFILES[tier];
-  const input = { ...scriptInputFor(request, profile, options.wantBible), ...(options.take ? { take: options.take } : {}) };
+  // Sized for the voice that will speak it, and capped as a render caps it (narration.ts).
+  const plan = planNarration(request.durationSec, targetSegmentCount(request.durationSec), options.wordsPerSecond);
+  const input = { ...scriptInputFor(request, profile, options.wantBible, plan.targetWords), ...(options.take ? { take: options.take } : {}) };
   let usage = emptyUsage();
   let meta: Omit<Script, 'segments'> | undefined;
   const segments: Segment[] = [];
+  let words = 0;
   const stream = writer.write(input, options.signal);
   for await (const event of stream) {
     if (event.type === 'meta') meta = event.meta;
-    else if (event.type === 'segment') segments.push({ ...event.segment, index: segments.length });
-    else usage = addUsage(usage, event.usage);
+    else if (event.type === 'segment') {
+      const narration = input.narration ? event.segment.narration : capNarration(event.segment.narration, Math.min(plan.maxSegmentWords, plan.maxTotalWords - words));
+      if (countWords(narration) === 0) continue;
+      words += countWords(narration);
+      segments.push({ ...event.segment, narration, index: segments.length });
+    } else usage = addUsage(usage, event.usage);
   }
   if (!meta || segments.length === 0) throw new ReelforgeError('provider_unavailable', 'The script came back empty.', { retryable: true });
   const storyboard = scriptStoryboard({ ...meta, segments }, { ...request, tier }, options.voice);

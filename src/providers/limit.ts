@@ -21,5 +21,6 @@ export function limitSpeech(provider: SpeechProvider, concurrency: number): Spee
     offline: provider.offline,
     model: provider.model,
     synthesize: (request, signal) => queue.add(() => provider.synthesize(request, signal), signal ? { signal } : {}),
+    ...(provider.wordsPerSecond ? { wordsPerSecond: (lang: string) => provider.wordsPerSecond?.(lang) ?? 2.5 } : {}),
   };
 }

@@ -104,6 +104,13 @@ export class FfmpegAssembler implements VideoAssembler {
     return extractThumbnail(videoPath, outPath, atSec, signal);
   }
 
+  /** atempo keeps the pitch; 16-bit mono WAV out, at the input's rate. */
+  async retimeVoice(input: { path: string; factor: number; outPath: string }, signal?: AbortSignal): Promise<number> {
+    const factor = Math.min(2, Math.max(0.5, input.factor));
+    await runFfmpeg(['-y', '-i', input.path, '-af', `atempo=${factor.toFixed(4)}`, '-ac', '1', '-c:a', 'pcm_s16le', input.outPath], signal ? { signal } : {});
+    return probeDurationSec(input.outPath, signal);
+  }
+
   /** `fitToSize` through the shared render pool. */
   fitToSize(inPath: string, outPath: string, maxBytes: number, signal?: AbortSignal): Promise<FinishedVideo> {
     return this.inPool(() => fitToSize(inPath, outPath, maxBytes, signal), signal, { kind: 'fit', index: -1 });

@@ -126,9 +126,13 @@ interface Sentence {
 }
 
 /** Writes the narration of each segment: 1-3 whole sentences, together about 2.5 words a second. */
-export function writeOutline(topic: string, input: Pick<ScriptInput, 'durationSec' | 'targetSegments'>, language: OutlineLanguage): string[] {
+export function writeOutline(
+  topic: string,
+  input: Pick<ScriptInput, 'durationSec' | 'targetSegments' | 'targetWords'>,
+  language: OutlineLanguage,
+): string[] {
   const count = Math.max(1, Math.round(input.targetSegments));
-  const targetWords = Math.max(1, Math.round(input.durationSec * WORDS_PER_SECOND));
+  const targetWords = Math.max(1, Math.round(input.targetWords ?? input.durationSec * WORDS_PER_SECOND));
   const perSegment = targetWords / count;
   const random = seededRandom(`${language.lang}|${topic}|${input.durationSec}|${count}`);
   // A long topic said in every sentence would eat the budget: later mentions use its first words.

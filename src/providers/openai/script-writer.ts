@@ -78,7 +78,7 @@ function scriptRequestText(input: ScriptInput): string {
     lang: input.lang,
     seconds: input.durationSec,
     segments: input.targetSegments,
-    words: Math.round(input.durationSec * WORDS_PER_SECOND),
+    words: Math.round(input.targetWords ?? input.durationSec * WORDS_PER_SECOND),
     avoid: AVOID_ITEMS[input.profile.context],
   });
 }
@@ -104,7 +104,7 @@ export class OpenAiScriptWriter implements ScriptWriter {
     const events = new EventChannel<ScriptEvent>();
     const assembler = new ScriptAssembler(input, (event) => events.push(event));
     const schemas = scriptSchemas(input);
-    const words = input.narration ? input.narration.join(' ').split(/\s+/).length : input.durationSec * WORDS_PER_SECOND;
+    const words = input.narration ? input.narration.join(' ').split(/\s+/).length : (input.targetWords ?? input.durationSec * WORDS_PER_SECOND);
     const call = this.llm
       .structured(
         {

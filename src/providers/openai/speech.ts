@@ -16,6 +16,8 @@ export interface OpenAiSpeechOptions {
   /** Style direction for models that take it (gpt-4o-mini-tts), e.g. "calm documentary narrator". */
   instructions?: string;
   speed?: number;
+  /** The voice's speaking rate in words a second (OpenAI's voices: ~2.5 at speed 1), to size the narration. */
+  wordsPerSecond?: number;
 }
 
 const MAX_INPUT_CHARS = 4_000;
@@ -30,6 +32,10 @@ export class OpenAiSpeech implements SpeechProvider {
     private readonly options: OpenAiSpeechOptions,
   ) {
     this.model = options.model;
+  }
+
+  wordsPerSecond(): number {
+    return (this.options.wordsPerSecond ?? 2.5) * (this.options.speed ?? 1);
   }
 
   async synthesize(request: SpeechRequest, signal?: AbortSignal): Promise<SpeechResult> {
