@@ -23,6 +23,7 @@ Options:
   --aspect 9:16|16:9|1:1               frame shape (default 9:16)
   -o, --out FILE                       write the MP4 to FILE
   --script FILE                        your own narration, used word for word
+  --captions clean|karaoke|pop         caption style (default karaoke: the spoken word highlighted)
   --bible                              a visual bible on the balanced tier
   --json                               print the receipt as JSON on stdout
   -h, --help                           this text
@@ -173,6 +174,7 @@ export async function parseVideoArgs(
         aspect: { type: 'string' },
         out: { type: 'string', short: 'o' },
         script: { type: 'string' },
+        captions: { type: 'string' },
         json: { type: 'boolean', default: false },
         bible: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -202,6 +204,7 @@ export async function parseVideoArgs(
     ...(parsed.values.lang !== undefined ? { lang: parsed.values.lang } : {}),
     ...(parsed.values.aspect !== undefined ? { aspect: parsed.values.aspect } : {}),
     ...(script !== undefined ? { script } : {}),
+    ...(parsed.values.captions !== undefined ? { captions: parsed.values.captions } : {}),
   });
   return {
     request,

@@ -127,9 +127,8 @@ export async function runPipeline(run: PipelineRun, deps: PipelineDeps): Promise
   const voiceName = run.voice ?? deps.voice;
   const plan = planNarration(request.durationSec, given?.segments.length ?? targetSegmentCount(request.durationSec), deps.speech.wordsPerSecond?.(request.lang));
   let narrationWords = 0;
-  let resolveAllWords: (words: number) => void = () => {};
-  /** The narration's words once the script is complete (voices are fitted against them). */
-  const allWords = new Promise<number>((resolve) => (resolveAllWords = resolve));
+  /** Per segment: the share of its words the asked length has room for, so far (1 = on budget). */
+  const fitShares = new Map<number, number>();
 
   // One controller for the whole run: the caller's cancel, or the first failure, stops every task.
   const controller = new AbortController();
@@ -273,13 +272,12 @@ export async function runPipeline(run: PipelineRun, deps: PipelineDeps): Promise
       });
 
   /**
-   * Fits a voice to its share of the asked length (±10 % at most) once the whole narration is
-   * known: a voice faster or slower than measured, or a script a little long, still lands on time.
+   * Fits a voice to its share of the asked length (±10 % at most): a voice faster or slower than
+   * measured, or a narration running a little over its words so far, still lands on time.
    */
   const fitVoice = async (segment: Segment, voice: VoiceOut): Promise<VoiceOut> => {
-    const narrationTotal = await allWords;
     throwIfCancelled(signal);
-    const share = Math.min(narrationTotal, plan.targetWords) / narrationTotal;
+    const share = fitShares.get(segment.index) ?? 1;
     const tempo = tempoFor(voice.durationSec, countWords(segment.narration), plan.wordsPerSecond * share);
     if (tempo === 1 || !deps.assembler.retimeVoice) return voice;
     const path = join(run.workDir, `voice-${pad(segment.index)}-fit.wav`);
@@ -402,6 +400,8 @@ export async function runPipeline(run: PipelineRun, deps: PipelineDeps): Promise
         if (countWords(spoken) === 0) continue;
         narrationWords += countWords(spoken);
         const segment: Segment = { ...event.segment, narration: spoken, index: work.length };
+        const budgetSoFar = (plan.targetWords * (work.length + 1)) / Math.max(work.length + 1, targetSegmentCount(request.durationSec));
+        fitShares.set(segment.index, Math.min(1, budgetSoFar / Math.max(1, narrationWords)));
         const decision = review ? review(segment, work.map((w) => w.segment), meta) : ({ action: 'go' } as const);
         if (work.length === 0) {
           for (const stage of ['images', 'voice', 'render'] as const) emit({ type: 'stage', stage, status: 'running' });
@@ -413,7 +413,6 @@ export async function runPipeline(run: PipelineRun, deps: PipelineDeps): Promise
     }
     mark('script');
     streamDone = true;
-    resolveAllWords(Math.max(1, narrationWords));
     total = work.length;
     if (total === 0 || !meta || !music) {
       throw new ReelforgeError('provider_unavailable', 'The script came back empty.', { retryable: true });
@@ -487,7 +486,6 @@ export async function runPipeline(run: PipelineRun, deps: PipelineDeps): Promise
   } finally {
     run.signal?.removeEventListener('abort', onOuterAbort);
     for (const w of work) w.resolveIsLast(false);
-    resolveAllWords(Math.max(1, narrationWords));
     for (const h of held) h.release(undefined);
     imageQueue.clear();
     speechQueue.clear();

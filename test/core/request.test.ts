@@ -96,3 +96,11 @@ describe('aspectSize', () => {
     expect(aspectSize('9:16', 1280)).toEqual({ width: 720, height: 1280 });
   });
 });
+
+describe('caption style', () => {
+  it('takes a known style and refuses an unknown one with a clear message', () => {
+    expect(validateVideoRequest({ duration: 20, topic: 'Tea', captions: 'Pop' }).captions).toBe('pop');
+    expect(validateVideoRequest({ duration: 20, topic: 'Tea' }).captions).toBeUndefined();
+    expect(() => validateVideoRequest({ duration: 20, topic: 'Tea', captions: 'neon' })).toThrow(/Unknown caption style "neon": use clean, karaoke, pop/);
+  });
+});
