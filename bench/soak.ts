@@ -163,7 +163,7 @@ const PROVIDER_FAULTS: Record<Endpoint, Fault['kind'][]> = {
   chat: ['rate_limit', 'server_error', 'hang_before_headers', 'stall', 'invalid_json'],
   images: ['rate_limit', 'server_error', 'hang_before_headers', 'hang_mid_body', 'invalid_json', 'garbage_image'],
   speech: ['rate_limit', 'server_error', 'hang_before_headers', 'hang_mid_body', 'silent_speech'],
-  transcription: ['rate_limit', 'server_error'],
+  transcription: ['rate_limit', 'server_error', 'hang_before_headers'],
 };
 
 function providerPlan(chaos: Chaos): (endpoint: Endpoint) => Fault | undefined {

@@ -125,7 +125,8 @@ export async function runPipeline(run: PipelineRun, deps: PipelineDeps): Promise
   const offline = (given ? given.draft : deps.writer.offline) || deps.images.offline || deps.speech.offline;
   const review = given ? undefined : deps.reviewFor?.(profile);
   const voiceName = run.voice ?? deps.voice;
-  const plan = planNarration(request.durationSec, given?.segments.length ?? targetSegmentCount(request.durationSec), deps.speech.wordsPerSecond?.(request.lang));
+  const plannedSegments = given?.segments.length ?? targetSegmentCount(request.durationSec);
+  const plan = planNarration(request.durationSec, plannedSegments, deps.speech.wordsPerSecond?.(request.lang));
   let narrationWords = 0;
   /** Per segment: the share of its words the asked length has room for, so far (1 = on budget). */
   const fitShares = new Map<number, number>();
@@ -400,7 +401,7 @@ export async function runPipeline(run: PipelineRun, deps: PipelineDeps): Promise
         if (countWords(spoken) === 0) continue;
         narrationWords += countWords(spoken);
         const segment: Segment = { ...event.segment, narration: spoken, index: work.length };
-        const budgetSoFar = (plan.targetWords * (work.length + 1)) / Math.max(work.length + 1, targetSegmentCount(request.durationSec));
+        const budgetSoFar = (plan.targetWords * (work.length + 1)) / Math.max(work.length + 1, plannedSegments);
         fitShares.set(segment.index, Math.min(1, budgetSoFar / Math.max(1, narrationWords)));
         const decision = review ? review(segment, work.map((w) => w.segment), meta) : ({ action: 'go' } as const);
         if (work.length === 0) {

@@ -526,7 +526,7 @@ export class FakeOpenAiServer {
     const model = form.fields.model;
     if (!model) return invalid("Missing required parameter: 'model'.", 'model');
     if (!form.file) return invalid("Missing required parameter: 'file'.", 'file');
-    const fault = this.faults.transcription.shift();
+    const fault = this.nextFault('transcription', entry, form.fields);
     if (fault && this.sendFault(entry, res, fault, model)) return;
     const pcm = pcmOfWav(form.file);
     if (!pcm && form.file.subarray(0, 3).toString('latin1') !== 'ID3' && (form.file[0] ?? 0) !== 0xff) {

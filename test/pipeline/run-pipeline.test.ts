@@ -6,7 +6,8 @@ import { cancelled } from '../../src/core/errors.js';
 import type { ProgressEvent } from '../../src/core/progress.js';
 import { validateVideoRequest } from '../../src/core/request.js';
 import { MemoryAssembler, MemoryImages, MemoryMusic, MemoryScriptWriter, MemorySpeech, Recorder } from '../../src/providers/memory/index.js';
-import type { PromptFixer } from '../../src/pipeline/ports.js';
+import type { PromptFixer, SpeechProvider } from '../../src/pipeline/ports.js';
+import { storyboardScript } from '../../src/pipeline/storyboard.js';
 import { runPipeline, type PipelineDeps, type SegmentReview } from '../../src/pipeline/run-pipeline.js';
 
 let dir: string;
@@ -136,6 +137,49 @@ describe('runPipeline', () => {
       .join(' ');
     expect(spoken).toBe(script);
     expect(receipt.segments).toBe(4);
+  });
+
+  it('renders a given script (an approved storyboard) with its words timed by the voice', async () => {
+    // Words 0.4 s apart from 0.1 s: each karaoke cue must start where its word is spoken.
+    const speech: SpeechProvider = {
+      offline: true,
+      model: 'timed',
+      synthesize: (request) => {
+        const tokens = request.text.split(/\s+/).filter(Boolean);
+        const words = tokens.map((text, i) => ({ text, startSec: 0.1 + i * 0.4, endSec: 0.4 + i * 0.4 }));
+        return Promise.resolve({ data: Buffer.from(request.text), ext: 'wav', durationSec: 0.2 + tokens.length * 0.4, words });
+      },
+    };
+    const d = deps({ speech });
+    const script = storyboardScript({
+      version: 1, title: 'Tea', topic: 'Tea', language: 'en', tier: 'ultra_fast', seconds: 10, aspect: '9:16', mood: 'calm', draft: false,
+      segments: [
+        { narration: 'Tea began in China.', picture: 'A tea bush', people: [] },
+        { narration: 'It crossed the sea.', picture: 'A ship', people: [] },
+      ],
+    });
+    await runPipeline({ request: validateVideoRequest({ duration: 10, topic: 'Tea', captions: 'karaoke' }), script, workDir: dir, outPath: join(dir, 'g.mp4') }, d);
+    const first = d.assembler.rendered.find((r) => r.index === 0)!;
+    const onsets = first.cues.map((c) => c.startSec);
+    // The first segment has a lead-in of 0.3 s before its voice; the voice may be retimed by at most 10 %.
+    const step = (onsets[2]! - onsets[1]!) / 0.4;
+    expect(step).toBeGreaterThan(0.89);
+    expect(step).toBeLessThan(1.12);
+    onsets.forEach((t, i) => expect(t).toBeCloseTo(0.3 + (0.1 + i * 0.4) * step, 2));
+    expect(first.cues.map((c) => c.highlight)).toEqual([0, 1, 2, 3]);
+  });
+
+  it('refuses a given script far too long for the asked length before any voice is paid for', async () => {
+    const recorder = new Recorder();
+    const d = deps({ speech: new MemorySpeech({ recorder }) });
+    const long = Array.from({ length: 30 }, () => 'Tea crossed the sea in clipper ships, and every port drank it.').join(' ');
+    const script = storyboardScript({
+      version: 1, title: 'Tea', topic: 'Tea', language: 'en', tier: 'ultra_fast', seconds: 10, aspect: '9:16', mood: 'calm', draft: false,
+      segments: [{ narration: long.slice(0, 590), picture: 'A ship', people: [] }, { narration: long.slice(0, 590), picture: 'A port', people: [] }],
+    });
+    const run = runPipeline({ request: validateVideoRequest({ duration: 10, topic: 'Tea' }), script, workDir: dir, outPath: join(dir, 'l.mp4') }, d);
+    await expect(run).rejects.toMatchObject({ code: 'bad_input', params: { reason: 'script_too_long_for_duration' } });
+    expect(recorder.count('speech:start')).toBe(0);
   });
 
   it('reuses the picture of a duplicate segment and sends only held segments to one batched rewrite', async () => {

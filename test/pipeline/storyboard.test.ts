@@ -99,6 +99,26 @@ describe('writeStoryboard', () => {
     // What it wrote is a valid file.
     expect(parseStoryboard(formatStoryboard(storyboard))).toEqual(storyboard);
   });
+
+  it('asks for the words the voice can speak in the asked length and caps a writer that sends far more', async () => {
+    const asked: Array<number | undefined> = [];
+    const long = Array.from({ length: 80 }, (_, i) => `Word${i}`).join(' ') + '.';
+    const writer = {
+      offline: false,
+      // eslint-disable-next-line @typescript-eslint/require-await -- an async generator: the port streams events
+      async *write(input: { targetWords?: number; targetSegments: number }): AsyncIterable<ScriptEvent> {
+        asked.push(input.targetWords);
+        yield { type: 'meta', meta: { title: 'Long', lang: 'en', mood: 'calm', draft: false } };
+        for (let i = 0; i < input.targetSegments; i++) yield { type: 'segment', segment: { index: i, narration: long, imagePrompt: 'A field', people: [] } };
+      },
+    };
+    const { storyboard } = await writeStoryboard(writer, validateVideoRequest({ duration: 20, topic: 'A long story' }), { wordsPerSecond: 2 });
+    // 20 s less the pauses, at 2 words a second.
+    expect(asked[0]).toBeGreaterThan(25);
+    expect(asked[0]).toBeLessThanOrEqual(40);
+    const words = storyboard.segments.reduce((n, s) => n + s.narration.split(/\s+/).length, 0);
+    expect(words).toBeLessThanOrEqual(Math.ceil((asked[0] ?? 0) * 1.2));
+  });
 });
 
 describe('applyChanges', () => {

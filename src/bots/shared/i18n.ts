@@ -241,6 +241,10 @@ function badInputEn(error: ErrorLike): string {
       return 'That video is too old to change: its storyboard is no longer kept. Make a new one.';
     case 'storyboard_invalid':
       return 'That change breaks the storyboard: keep each line under 600 characters and each picture under 1000.';
+    case 'captions':
+      return 'Unknown caption style: use clean, karaoke or pop.';
+    case 'script_too_long_for_duration':
+      return `The script takes about ${params.value ?? 'far more'} s to read, much longer than ${params.max ?? 'the'} s asked: shorten it or ask for a longer video.`;
     default:
       return 'I could not understand that request. Try /video 30 The fall of Constantinople';
   }
@@ -364,6 +368,10 @@ function badInputRu(error: ErrorLike): string {
       return 'Это видео уже не изменить: его раскадровка больше не хранится. Сделайте новое.';
     case 'storyboard_invalid':
       return 'Эта правка ломает раскадровку: строка — до 600 символов, картинка — до 1000.';
+    case 'captions':
+      return 'Неизвестный стиль субтитров: clean, karaoke или pop.';
+    case 'script_too_long_for_duration':
+      return `Сценарий читается около ${params.value ?? 'намного больше'} с — гораздо дольше заказанных ${params.max ?? ''} с: сократите его или закажите видео длиннее.`;
     default:
       return 'Не понял запрос. Попробуйте: /video 30 Падение Константинополя';
   }
