@@ -185,6 +185,7 @@ export async function benchCriticalPath(options: { durationSec?: number; latenci
       probeDurationSec: (path, signal) => base.assembler.probeDurationSec(path, signal),
       thumbnail: (videoPath, outPath, atSec, signal) => base.assembler.thumbnail(videoPath, outPath, atSec, signal),
       fitToSize: (inPath, outPath, maxBytes, signal) => base.assembler.fitToSize(inPath, outPath, maxBytes, signal),
+      retimeVoice: (input, signal) => base.assembler.retimeVoice(input, signal),
     };
     const deps: PipelineDeps = { ...base, writer, images: imageProvider, speech, assembler };
     const request: VideoRequest = { topic: 'The fall of Constantinople', durationSec, lang: 'en', aspect: '9:16' };

@@ -38,7 +38,7 @@ import { loadConfig } from '../src/config.js';
 import { createVideoJobProcessor, notifierRegistry } from '../src/jobs/video-job.js';
 import type { Logger } from '../src/log.js';
 import { createRuntime } from '../src/main.js';
-import type { AudioMixInput, FinishInput, SegmentRenderInput, VideoAssembler } from '../src/pipeline/ports.js';
+import type { AudioMixInput, FinishInput, RetimeInput, SegmentRenderInput, VideoAssembler } from '../src/pipeline/ports.js';
 import { FfmpegAssembler } from '../src/providers/ffmpeg/assembler.js';
 import { MemoryAssembler } from '../src/providers/memory/index.js';
 import { openJobQueue } from '../src/queue/open-queue.js';
@@ -453,6 +453,9 @@ class SmallFfmpegAssembler implements VideoAssembler {
   }
   fitToSize(inPath: string, outPath: string, maxBytes: number, signal?: AbortSignal): ReturnType<VideoAssembler['fitToSize']> {
     return this.inner.fitToSize(inPath, outPath, maxBytes, signal);
+  }
+  retimeVoice(input: RetimeInput, signal?: AbortSignal): Promise<number> {
+    return this.inner.retimeVoice(input, signal);
   }
 }
 

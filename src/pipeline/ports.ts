@@ -260,10 +260,17 @@ export interface VideoAssembler {
    */
   fitToSize(inPath: string, outPath: string, maxBytes: number, signal?: AbortSignal): Promise<FinishedVideo>;
   /**
-   * Changes a voice clip's speed by `factor` (>1 faster) keeping its pitch, into `outPath` (WAV);
-   * returns the new length. Used within 0.9-1.1 to fit the voice to the asked length.
+   * Changes a voice clip of `durationSec` by `factor` in speed (>1 faster) keeping its pitch, into
+   * `outPath` (WAV); returns the new length. Used within 0.9-1.1 to fit the voice to the asked length.
    */
-  retimeVoice?(input: { path: string; factor: number; outPath: string }, signal?: AbortSignal): Promise<number>;
+  retimeVoice(input: RetimeInput, signal?: AbortSignal): Promise<number>;
+}
+
+export interface RetimeInput {
+  path: string;
+  durationSec: number;
+  factor: number;
+  outPath: string;
 }
 
 export type { Script };

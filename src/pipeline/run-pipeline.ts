@@ -280,9 +280,9 @@ export async function runPipeline(run: PipelineRun, deps: PipelineDeps): Promise
     throwIfCancelled(signal);
     const share = fitShares.get(segment.index) ?? 1;
     const tempo = tempoFor(voice.durationSec, countWords(segment.narration), plan.wordsPerSecond * share);
-    if (tempo === 1 || !deps.assembler.retimeVoice) return voice;
+    if (tempo === 1) return voice;
     const path = join(run.workDir, `voice-${pad(segment.index)}-fit.wav`);
-    const durationSec = await deps.assembler.retimeVoice({ path: voice.path, factor: tempo, outPath: path }, signal);
+    const durationSec = await deps.assembler.retimeVoice({ path: voice.path, durationSec: voice.durationSec, factor: tempo, outPath: path }, signal);
     const at = (t: number): number => Math.round((t / tempo) * 1000) / 1000;
     return {
       path,

@@ -66,6 +66,7 @@ export function cachedSegments(assembler: VideoAssembler, dir: string, options: 
     probeDurationSec: (path, signal) => assembler.probeDurationSec(path, signal),
     thumbnail: (videoPath, outPath, atSec, signal) => assembler.thumbnail(videoPath, outPath, atSec, signal),
     fitToSize: (inPath, outPath, maxBytes, signal) => assembler.fitToSize(inPath, outPath, maxBytes, signal),
+    retimeVoice: (input, signal) => assembler.retimeVoice(input, signal),
   };
 }
 

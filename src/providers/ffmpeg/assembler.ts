@@ -22,6 +22,7 @@ import type {
   FinishedVideo,
   MixedAudio,
   RenderedSegment,
+  RetimeInput,
   SegmentRenderInput,
   Thumbnail,
   VideoAssembler,
@@ -105,7 +106,7 @@ export class FfmpegAssembler implements VideoAssembler {
   }
 
   /** atempo keeps the pitch; 16-bit mono WAV out, at the input's rate. */
-  async retimeVoice(input: { path: string; factor: number; outPath: string }, signal?: AbortSignal): Promise<number> {
+  async retimeVoice(input: RetimeInput, signal?: AbortSignal): Promise<number> {
     const factor = Math.min(2, Math.max(0.5, input.factor));
     await runFfmpeg(['-y', '-i', input.path, '-af', `atempo=${factor.toFixed(4)}`, '-ac', '1', '-c:a', 'pcm_s16le', input.outPath], signal ? { signal } : {});
     return probeDurationSec(input.outPath, signal);

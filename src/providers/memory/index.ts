@@ -28,6 +28,7 @@ import type {
   VideoAssembler,
   AudioMixInput,
   MixedAudio,
+  RetimeInput,
 } from '../../pipeline/ports.js';
 import { WORDS_PER_SECOND } from '../../pipeline/segmenting.js';
 import { MIN_VIDEO_BPS } from '../ffmpeg/bitrate.js';
@@ -134,6 +135,7 @@ export class MemoryMusic implements MusicProvider {
 /** Writes a JSON description instead of a video: enough to check what would be rendered. */
 export class MemoryAssembler implements VideoAssembler {
   readonly rendered: SegmentRenderInput[] = [];
+  readonly retimed: RetimeInput[] = [];
   mixed: AudioMixInput | undefined;
   finished: FinishInput | undefined;
   constructor(private readonly options: { renderMs?: number; mixMs?: number; finishMs?: number; recorder?: Recorder } = {}) {}
@@ -167,6 +169,14 @@ export class MemoryAssembler implements VideoAssembler {
 
   probeDurationSec(): Promise<number> {
     return Promise.resolve(1);
+  }
+
+  /** The clip copied as it is; its length is what the speed change would make it. */
+  async retimeVoice(input: RetimeInput, signal?: AbortSignal): Promise<number> {
+    throwIfCancelled(signal);
+    this.retimed.push(input);
+    await copyFile(input.path, input.outPath);
+    return input.durationSec / input.factor;
   }
 
   /** A text file standing for the JPEG, sized to fit 320x320 like the real one. */

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe } from 'vitest';
 import type { FinishedVideo } from '../../../src/pipeline/ports.js';
 import { MemoryAssembler } from '../../../src/providers/memory/index.js';
 import { videoAssemblerUploadContract } from '../../contracts/video-assembler.js';
+import { voiceRetimeContract } from '../../contracts/voice-retime.js';
 
 describe('MemoryAssembler', () => {
   const assembler = new MemoryAssembler();
@@ -40,6 +41,7 @@ describe('MemoryAssembler', () => {
     // A memory video as large as a real short one, so that 60 % of it is still watchable.
     await appendFile(finished.path, ' '.repeat(400_000));
     video = { ...finished, sizeBytes: finished.sizeBytes + 400_000 };
+    await writeFile(join(dir, 'voice.wav'), 'a voice of 4 s');
   });
 
   afterAll(async () => {
@@ -47,4 +49,5 @@ describe('MemoryAssembler', () => {
   });
 
   videoAssemblerUploadContract(() => ({ assembler, video, dir }));
+  voiceRetimeContract(() => ({ assembler, voicePath: join(dir, 'voice.wav'), voiceSec: 4, dir }));
 });
