@@ -3,7 +3,8 @@
  * `worker` works queued jobs. Exit codes: 0 done, 1 the job failed, 2 bad arguments or config.
  */
 import { parseArgs } from 'node:util';
-import { isReelforgeError, ReelforgeError, toReelforgeError } from './core/errors.js';
+import { badInput, isReelforgeError, ReelforgeError, toReelforgeError } from './core/errors.js';
+import { CAPTION_STYLES, isCaptionStyle, type CaptionStyle } from './core/caption-style.js';
 import { MAX_DURATION_SEC, MIN_DURATION_SEC, validateVideoRequest, type VideoRequest } from './core/request.js';
 
 const DURATIONS = `Durations are ${MIN_DURATION_SEC}-${MAX_DURATION_SEC} seconds.`;
@@ -54,6 +55,7 @@ take) one image call; unchanged segments are not re-encoded.
 
 Options:
   -o, --out MP4      write the video to MP4 (default: DATA_DIR/out)
+  --captions clean|karaoke|pop   caption style (default karaoke); changing it re-encodes, never re-pays
   --json             print the receipt as JSON on stdout
   -h, --help         this text
 
@@ -130,6 +132,7 @@ export interface RenderCommand {
   file: string;
   out?: string;
   json: boolean;
+  captions?: CaptionStyle;
 }
 
 /** Parses `storyboard` arguments: those of `video`, where `--out` names the JSON file and `--json` has no use. */
@@ -145,7 +148,12 @@ export function parseRenderArgs(args: string[]): RenderCommand | { help: true } 
     parsed = parseArgs({
       args,
       allowPositionals: true,
-      options: { out: { type: 'string', short: 'o' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
+      options: {
+        out: { type: 'string', short: 'o' },
+        captions: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
     });
   } catch (error) {
     throw new ReelforgeError('bad_input', `${(error as Error).message}. Run "reelforge render --help" for usage.`);
@@ -154,7 +162,16 @@ export function parseRenderArgs(args: string[]): RenderCommand | { help: true } 
   const [file, ...extra] = parsed.positionals;
   if (file === undefined) throw new ReelforgeError('bad_input', 'Give the storyboard file to render, e.g. reelforge render tea.json (make one with reelforge storyboard).');
   if (extra.length > 0) throw new ReelforgeError('bad_input', `reelforge render takes one storyboard file, not ${parsed.positionals.length}.`);
-  return { file, ...(parsed.values.out !== undefined ? { out: parsed.values.out } : {}), json: parsed.values.json ?? false };
+  const captions = parsed.values.captions?.trim().toLowerCase();
+  if (captions !== undefined && !isCaptionStyle(captions)) {
+    throw badInput('captions', `Unknown caption style "${captions.slice(0, 20)}": use ${CAPTION_STYLES.join(', ')}.`);
+  }
+  return {
+    file,
+    ...(parsed.values.out !== undefined ? { out: parsed.values.out } : {}),
+    json: parsed.values.json ?? false,
+    ...(captions !== undefined ? { captions } : {}),
+  };
 }
 
 /** Parses `video` arguments (`{ help: true }` for --help); throws ReelforgeError('bad_input') with a one-line reason. */

@@ -309,7 +309,7 @@ export async function runRenderCommand(command: RenderCommand): Promise<number> 
   const runtime = createRuntime(config, loggerFor(config, config.cliLogLevel));
   return renderWithProgress(
     runtime,
-    storyboardRequest(storyboard),
+    { ...storyboardRequest(storyboard), ...(command.captions ? { captions: command.captions } : {}) },
     { ...(command.out ? { outPath: command.out } : {}), script: storyboardScript(storyboard), ...(storyboard.voice ? { voice: storyboard.voice } : {}) },
     command.json,
   );

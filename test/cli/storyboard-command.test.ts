@@ -107,6 +107,13 @@ describe('reelforge storyboard, then render, edit and render again', () => {
     const voice = await render(file);
     expect(voice.paid).toEqual({ chat: 0, images: 0, speech: scenes });
     expect(fake.requests.filter((r) => r.path === '/v1/audio/speech').slice(-scenes).every((r) => r.body.voice === 'nova')).toBe(true);
+
+    // Another caption style: nothing paid (pictures, voices and their word timings come from the caches), every clip encoded again.
+    const from = fake.requests.length;
+    const popped = await reelforge(['render', file, '--json', '--captions', 'pop']);
+    expect(popped.code, popped.stderr).toBe(0);
+    expect(fake.requests.slice(from).map((r) => r.path)).toEqual([]);
+    expect(JSON.parse(popped.stdout)).toMatchObject({ captions: 'pop', costUsd: 0, encodes: { made: scenes, reused: 0 } });
   }, 600_000);
 });
 
@@ -134,6 +141,14 @@ describe('reelforge render refuses a broken storyboard with one clear line', () 
     expect(result.code).toBe(2);
     expect(result.stderr.trim()).toBe(`reelforge: The storyboard "${file}" is not valid: segments[1]: unknown field "narations".`);
     expect(result.stdout).toBe('');
+  });
+
+  it('refuses an unknown caption style, naming the styles', async () => {
+    const file = join(dataDir, 'styles.json');
+    await writeFile(file, JSON.stringify(valid()));
+    const result = await reelforge(['render', file, '--captions', 'neon'], {});
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/Unknown caption style "neon": use clean, karaoke, pop\./);
   });
 
   it('says which file it cannot read', async () => {
