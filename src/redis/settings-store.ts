@@ -1,5 +1,5 @@
 /**
- * Settings on Redis, shared by every bot and worker process: tier overrides and usernames in hashes,
+ * Settings on Redis, shared by every bot and worker process: tier overrides, chats' caption styles and usernames in hashes,
  * usage counters with HINCRBY (atomic across processes), distinct users in a set, and the spending
  * ledger, whose check-and-book and settle steps are Lua scripts (atomic across processes).
  */
@@ -7,6 +7,7 @@ import { createRedis, type Redis } from './connection.js';
 import { ownerKey, type Platform } from '../core/chat-target.js';
 import { ReelforgeError } from '../core/errors.js';
 import type { DaySpend, ReserveOutcome, SpendLimitName, SpendLimits, SpendReservation, UtcDay } from '../core/spend.js';
+import { isCaptionStyle, type CaptionStyle } from '../core/caption-style.js';
 import { isTier, type Tier } from '../core/tiers.js';
 import {
   normalizeUsername,
@@ -57,6 +58,17 @@ export class RedisSettingsStore implements SettingsStore {
     const field = scopeKey(scope);
     if (tier === 'auto') await this.call(() => this.redis.hdel(this.key('tiers'), field));
     else await this.call(() => this.redis.hset(this.key('tiers'), field, tier));
+  }
+
+  async getCaptions(platform: Platform, chatId: string): Promise<CaptionStyle | undefined> {
+    const value = await this.call(() => this.redis.hget(this.key('captions'), `${platform}:${chatId}`));
+    return value && isCaptionStyle(value) ? value : undefined;
+  }
+
+  async setCaptions(platform: Platform, chatId: string, style: CaptionStyle | 'auto'): Promise<void> {
+    const field = `${platform}:${chatId}`;
+    if (style === 'auto') await this.call(() => this.redis.hdel(this.key('captions'), field));
+    else await this.call(() => this.redis.hset(this.key('captions'), field, style));
   }
 
   async rememberUser(platform: Platform, username: string, userId: string): Promise<void> {

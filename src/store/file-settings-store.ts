@@ -58,6 +58,7 @@ async function loadState(path: string): Promise<SettingsState> {
     return {
       version: 1,
       tiers: parsed.tiers ?? empty.tiers,
+      captions: parsed.captions ?? {},
       usernames: parsed.usernames ?? empty.usernames,
       usage: { ...empty.usage, ...parsed.usage },
       users: parsed.users ?? empty.users,

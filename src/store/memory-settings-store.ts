@@ -1,6 +1,7 @@
 /** The in-memory settings store: the default for tests and the state behind the file store. */
 import { ownerKey, type Platform } from '../core/chat-target.js';
 import type { DaySpend, ReserveOutcome, SpendLimits, SpendReservation, UtcDay } from '../core/spend.js';
+import { isCaptionStyle, type CaptionStyle } from '../core/caption-style.js';
 import { isTier, type Tier } from '../core/tiers.js';
 import {
   emptyUsageStats,
@@ -18,6 +19,8 @@ import {
 export interface SettingsState {
   version: 1;
   tiers: Record<string, Tier>;
+  /** Chats' default caption styles, by `platform:chatId` (absent in files written before they existed). */
+  captions?: Record<string, CaptionStyle>;
   usernames: Record<string, string>;
   usage: Omit<UsageStats, 'users'>;
   users: string[];
@@ -63,6 +66,17 @@ export class MemorySettingsStore implements SettingsStore {
     const key = scopeKey(scope);
     if (tier === 'auto') delete this.state.tiers[key];
     else if (isTier(tier)) this.state.tiers[key] = tier;
+    await this.changed();
+  }
+
+  getCaptions(platform: Platform, chatId: string): Promise<CaptionStyle | undefined> {
+    return Promise.resolve(this.state.captions?.[`${platform}:${chatId}`]);
+  }
+
+  async setCaptions(platform: Platform, chatId: string, style: CaptionStyle | 'auto'): Promise<void> {
+    const captions = (this.state.captions ??= {});
+    if (style === 'auto') delete captions[`${platform}:${chatId}`];
+    else if (isCaptionStyle(style)) captions[`${platform}:${chatId}`] = style;
     await this.changed();
   }
 

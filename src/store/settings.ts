@@ -1,5 +1,5 @@
 /**
- * The settings store: admin tier overrides (per user, per chat), usernames the bots have seen (so an
+ * The settings store: admin tier overrides (per user, per chat), chats' default caption styles, usernames the bots have seen (so an
  * admin can write `/tier @bob quality`), usage counters for /stats, and the daily spending ledger
  * (reservations made at enqueue, settled with the receipt; checked and booked in one atomic step). Implementations: memory,
  * a JSON file under DATA_DIR, and Redis (src/redis/settings-store.ts); all pass test/store/contract.ts.
@@ -8,6 +8,7 @@
  */
 import type { Platform } from '../core/chat-target.js';
 import type { DaySpend, ReserveOutcome, SpendLimits, SpendReservation, UtcDay } from '../core/spend.js';
+import type { CaptionStyle } from '../core/caption-style.js';
 import type { Tier } from '../core/tiers.js';
 
 export type TierChoice = Tier | 'auto';
@@ -52,6 +53,10 @@ export interface SettingsStore {
   getTier(lookup: TierLookup): Promise<Tier | undefined>;
   /** `auto` removes the override. */
   setTier(scope: TierScope, tier: TierChoice): Promise<void>;
+  /** A chat's default caption style (an admin's choice); undefined means the built-in default. */
+  getCaptions(platform: Platform, chatId: string): Promise<CaptionStyle | undefined>;
+  /** `auto` removes the chat's default. */
+  setCaptions(platform: Platform, chatId: string, style: CaptionStyle | 'auto'): Promise<void>;
   rememberUser(platform: Platform, username: string, userId: string): Promise<void>;
   findUser(platform: Platform, username: string): Promise<string | undefined>;
   record(usage: UsageRecord): Promise<void>;

@@ -55,6 +55,19 @@ export function runSettingsStoreContract(name: string, harness: SettingsStoreHar
       expect(await store.getTier({ platform: 'discord', userId: '7' })).toBeUndefined();
     });
 
+    it("keeps a chat's caption style for that chat only, and forgets it with auto", async () => {
+      const store = await open();
+      expect(await store.getCaptions('telegram', '-100')).toBeUndefined();
+      await store.setCaptions('telegram', '-100', 'pop');
+      expect(await store.getCaptions('telegram', '-100')).toBe('pop');
+      expect(await store.getCaptions('telegram', '-200')).toBeUndefined();
+      expect(await store.getCaptions('discord', '-100')).toBeUndefined();
+      await store.setCaptions('telegram', '-100', 'clean');
+      expect(await store.getCaptions('telegram', '-100')).toBe('clean');
+      await store.setCaptions('telegram', '-100', 'auto');
+      expect(await store.getCaptions('telegram', '-100')).toBeUndefined();
+    });
+
     it('finds a remembered username case-insensitively, with or without @', async () => {
       const store = await open();
       await store.rememberUser('telegram', 'Alice_B', '42');
@@ -218,12 +231,14 @@ export function runSettingsStoreContract(name: string, harness: SettingsStoreHar
         await first.setTier({ kind: 'user', platform: 'telegram', userId: '7' }, 'quality');
         await first.setTier({ kind: 'chat', platform: 'telegram', chatId: '-100' }, 'balanced');
         await first.rememberUser('telegram', 'bob', '7');
+        await first.setCaptions('telegram', '-100', 'pop');
         await first.record({ platform: 'telegram', userId: '7', outcome: 'completed', tokens: 99, costUsd: 0.5 });
         const second = await reopen(first);
         opened.push(second);
         expect(await second.getTier({ platform: 'telegram', userId: '7', chatId: '-100' })).toBe('quality');
         expect(await second.getTier({ platform: 'telegram', userId: '8', chatId: '-100' })).toBe('balanced');
         expect(await second.findUser('telegram', 'bob')).toBe('7');
+        expect(await second.getCaptions('telegram', '-100')).toBe('pop');
         expect(await second.stats()).toMatchObject({ jobs: 1, completed: 1, tokens: 99, costUsd: 0.5, users: 1 });
       });
     }

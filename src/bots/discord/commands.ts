@@ -8,8 +8,10 @@ import {
 } from 'discord.js';
 import { MAX_DURATION_SEC, MAX_TOPIC_CHARS, MIN_DURATION_SEC } from '../../core/request.js';
 import { TIERS } from '../../core/tiers.js';
+import { CAPTION_STYLE_NAMES, CAPTION_STYLES, DEFAULT_CAPTION_STYLE } from '../../core/caption-style.js';
 
 const tierChoices: Array<{ name: string; value: string }> = TIERS.map((tier) => ({ name: tier, value: tier }));
+const captionChoices: Array<{ name: string; value: string }> = CAPTION_STYLES.map((style) => ({ name: CAPTION_STYLE_NAMES[style], value: style }));
 const contexts = [InteractionContextType.Guild, InteractionContextType.BotDM];
 
 /** Admin commands are hidden from members without Manage Server; the handler still checks ADMIN_IDS. */
@@ -45,6 +47,13 @@ export function commandDefinitions(): RESTPostAPIChatInputApplicationCommandsJSO
         .setDescription('Quality tier (chosen from the length when left out)')
         .setDescriptionLocalizations({ ru: 'Режим качества (по умолчанию — по длине)' })
         .addChoices(...tierChoices),
+    )
+    .addStringOption((o) =>
+      o
+        .setName('captions')
+        .setDescription(`Caption style (default ${DEFAULT_CAPTION_STYLE})`)
+        .setDescriptionLocalizations({ ru: `Стиль субтитров (по умолчанию ${DEFAULT_CAPTION_STYLE})` })
+        .addChoices(...captionChoices),
     );
 
   // The same options as /video: the storyboard is that video's script, to approve or edit first.

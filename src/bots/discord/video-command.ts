@@ -1,5 +1,5 @@
 /**
- * /video duration:<s> topic:<text> [tier:<tier>]: the shared submission flow, with Discord's
+ * /video duration:<s> topic:<text> [tier:<tier>] [captions:<style>]: the shared submission flow, with Discord's
  * answers: bad options get a private reply, the deferral is the progress message.
  */
 import type { ChatInputCommandInteraction } from 'discord.js';
@@ -14,6 +14,7 @@ export async function videoCommand(deps: DiscordBotDeps, i: ChatInputCommandInte
       duration: i.options.getInteger('duration') ?? undefined,
       topic: i.options.getString('topic') ?? '',
       tier: i.options.getString('tier') ?? undefined,
+      captions: i.options.getString('captions') ?? undefined,
     },
     owner: { platform: 'discord', userId: i.user.id, chatId: i.channelId, displayName: i.user.username },
     idempotencyKey: `discord:${i.id}`,

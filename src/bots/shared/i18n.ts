@@ -6,6 +6,7 @@
 import { megabytes, paramsOf, type ErrorLike } from '../../core/errors.js';
 import { MAX_DURATION_SEC, MAX_TOPIC_CHARS, MIN_DURATION_SEC } from '../../core/request.js';
 import type { Stage } from '../../core/progress.js';
+import { CAPTION_STYLES, DEFAULT_CAPTION_STYLE, type CaptionStyle } from '../../core/caption-style.js';
 
 export type BotLocale = 'en' | 'ru';
 
@@ -46,6 +47,10 @@ export interface BotTexts {
   adminOnly: string;
   tierSet(target: string, tier: string): string;
   tierUsage: string;
+  /** The chat's caption style after /captions (`auto`: back to the default). */
+  captionsSet(style: CaptionStyle | 'auto'): string;
+  /** /captions without a valid style: how to use it, and the style the chat has now. */
+  captionsUsage(current: CaptionStyle | undefined): string;
   jobCancelled(jobId: string): string;
   jobNotFound(jobId: string): string;
   cancelUsage: string;
@@ -60,6 +65,18 @@ export interface BotTexts {
   /** The last line of a /queue too long for one message. */
   queueMore(count: number): string;
 }
+
+/** What each caption style looks like, in a few words. */
+const CAPTIONS_EN: Record<CaptionStyle, string> = {
+  clean: 'clean (short phrases)',
+  karaoke: 'karaoke (2-4 words, the spoken word highlighted)',
+  pop: 'pop (bold uppercase words, the key word in colour)',
+};
+const CAPTIONS_RU: Record<CaptionStyle, string> = {
+  clean: 'clean (короткие фразы)',
+  karaoke: 'karaoke (по 2-4 слова, звучащее слово подсвечено)',
+  pop: 'pop (крупные заглавные слова, главное — цветом)',
+};
 
 /** 75 → "1:15". */
 export function formatClock(seconds: number): string {
@@ -104,7 +121,7 @@ const en: BotTexts = {
         : '/storyboard shows the script first (only it is paid): edit scenes with ✏️, then ▶️ Render. Under a video: 🔁 re-roll a scene, ✏️ edit a line, 🎙 change the voice.',
     ];
     if (isAdmin) {
-      lines.push('', 'Admin: /tier <@user|id|chat> <ultra_fast|balanced|quality|auto>, /stats, /queue, /cancel <job>');
+      lines.push('', `Admin: /tier <@user|id|chat> <ultra_fast|balanced|quality|auto>, /captions <${CAPTION_STYLES.join('|')}|auto>, /stats, /queue, /cancel <job>`);
     }
     return lines.join('\n');
   },
@@ -163,6 +180,13 @@ const en: BotTexts = {
   adminOnly: 'Sorry, that command is for the bot admins only.',
   tierSet: (target, tier) => (tier === 'auto' ? `Tier for ${target}: automatic (from the duration).` : `Tier for ${target}: ${tier}.`),
   tierUsage: 'Usage: /tier <@user|id|chat> <ultra_fast|balanced|quality|auto>, or reply to a message with /tier <tier>.',
+  captionsSet: (style) => `Captions in this chat: ${style === 'auto' ? `the default, ${CAPTIONS_EN[DEFAULT_CAPTION_STYLE]}` : CAPTIONS_EN[style]}.`,
+  captionsUsage: (current) =>
+    [
+      'Usage: /captions <clean|karaoke|pop|auto>',
+      ...CAPTION_STYLES.map((style) => `  ${style}: ${CAPTIONS_EN[style]}`),
+      `Now: ${current ? CAPTIONS_EN[current] : `the default, ${CAPTIONS_EN[DEFAULT_CAPTION_STYLE]}`}.`,
+    ].join('\n'),
   jobCancelled: (jobId) => `Job ${jobId} cancelled.`,
   jobNotFound: (jobId) => `No waiting or running job ${jobId}.`,
   cancelUsage: 'Usage: /cancel <job id> (see /queue).',
@@ -269,7 +293,7 @@ const ru: BotTexts = {
         : '/storyboard — сначала сценарий (оплачивается только он): правьте сцены через ✏️, затем ▶️ Собрать. Под видео: 🔁 новая картинка, ✏️ правка строки, 🎙 другой голос.',
     ];
     if (isAdmin) {
-      lines.push('', 'Админ: /tier <@user|id|chat> <ultra_fast|balanced|quality|auto>, /stats, /queue, /cancel <job>');
+      lines.push('', `Админ: /tier <@user|id|chat> <ultra_fast|balanced|quality|auto>, /captions <${CAPTION_STYLES.join('|')}|auto>, /stats, /queue, /cancel <job>`);
     }
     return lines.join('\n');
   },
@@ -328,6 +352,13 @@ const ru: BotTexts = {
   adminOnly: 'Извините, эта команда только для админов бота.',
   tierSet: (target, tier) => (tier === 'auto' ? `Режим для ${target}: автоматически (по длине).` : `Режим для ${target}: ${tier}.`),
   tierUsage: 'Формат: /tier <@user|id|chat> <ultra_fast|balanced|quality|auto> или ответом на сообщение: /tier <режим>.',
+  captionsSet: (style) => `Субтитры в этом чате: ${style === 'auto' ? `по умолчанию, ${CAPTIONS_RU[DEFAULT_CAPTION_STYLE]}` : CAPTIONS_RU[style]}.`,
+  captionsUsage: (current) =>
+    [
+      'Формат: /captions <clean|karaoke|pop|auto>',
+      ...CAPTION_STYLES.map((style) => `  ${style}: ${CAPTIONS_RU[style]}`),
+      `Сейчас: ${current ? CAPTIONS_RU[current] : `по умолчанию, ${CAPTIONS_RU[DEFAULT_CAPTION_STYLE]}`}.`,
+    ].join('\n'),
   jobCancelled: (jobId) => `Задача ${jobId} отменена.`,
   jobNotFound: (jobId) => `Нет ожидающей или идущей задачи ${jobId}.`,
   cancelUsage: 'Формат: /cancel <id задачи> (см. /queue).',

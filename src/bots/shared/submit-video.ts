@@ -1,6 +1,6 @@
 /**
  * The `/video` submission flow, one for every chat platform: validate, admit, acknowledge in the
- * chat (the progress message), apply an admin's tier override, enqueue. The platform supplies only
+ * chat (the progress message), apply an admin's tier override and the chat's caption style, enqueue. The platform supplies only
  * how to answer: a refusal before anything was shown, the acknowledgement that yields the job's
  * chat target, and what to do with a duplicate. The place in line is not sent from here: the queue
  * announces every waiting job and the queue relay shows it (one sender).
@@ -64,6 +64,7 @@ export async function submitVideo<T extends ChatTarget>(deps: SubmitVideoDeps, s
   const target = await submission.acknowledge();
   const prepared = submission.prepared;
   if (!prepared) request = await withTierOverride(deps, request, submission.owner);
+  request = await withCaptionDefault(deps, request, submission.owner);
   try {
     const queued = await deps.queue.enqueue(
       {
@@ -86,6 +87,18 @@ export async function submitVideo<T extends ChatTarget>(deps: SubmitVideoDeps, s
     const error = toReelforgeError(thrown);
     await submission.notifier.fail(target, error);
     return { kind: 'not_queued', error };
+  }
+}
+
+/** A request that names no caption style gets its chat's default (an admin's /captions), if any. */
+async function withCaptionDefault(deps: SubmitVideoDeps, request: VideoRequest, owner: JobOwner & { chatId: string }): Promise<VideoRequest> {
+  if (request.captions) return request;
+  try {
+    const captions = await deps.settings.getCaptions(owner.platform, owner.chatId);
+    return captions ? { ...request, captions } : request;
+  } catch (error: unknown) {
+    deps.log.warn('caption default unavailable', { error: String(error) });
+    return request;
   }
 }
 

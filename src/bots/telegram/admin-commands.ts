@@ -1,5 +1,6 @@
-/** Admin commands: /tier, /stats, /queue, /cancel <job>. Anyone else gets a polite refusal. */
+/** Admin commands: /tier, /captions, /stats, /queue, /cancel <job>. Anyone else gets a polite refusal. */
 import { Composer, type Context } from 'grammy';
+import { isCaptionStyle } from '../../core/caption-style.js';
 import { toReelforgeError } from '../../core/errors.js';
 import { formatQueue, formatStats, parseTierArgs, type TierArgs } from '../shared/admin.js';
 import { botTexts, errorText } from '../shared/i18n.js';
@@ -56,6 +57,19 @@ export function adminCommands(deps: TelegramBotDeps): Composer<Context> {
     await ctx.reply(t.tierSet(label, args.tier), replyTo(ctx));
   });
 
+  // The chat's default caption style, for every /video here that names none.
+  admins.command('captions', async (ctx) => {
+    const t = botTexts(localeOf(ctx));
+    const chatId = String(ctx.chat.id);
+    const choice = ctx.match.trim().toLowerCase().split(/\s+/)[0] ?? '';
+    if (choice === 'auto' || isCaptionStyle(choice)) {
+      await deps.settings.setCaptions('telegram', chatId, choice);
+      await ctx.reply(t.captionsSet(choice), replyTo(ctx));
+      return;
+    }
+    await ctx.reply(t.captionsUsage(await deps.settings.getCaptions('telegram', chatId)), replyTo(ctx));
+  });
+
   admins.command('stats', async (ctx) => {
     const [queue, usage] = await Promise.all([deps.queue.stats(), deps.settings.stats()]);
     await ctx.reply(formatStats(queue, usage, localeOf(ctx)), replyTo(ctx));
@@ -77,7 +91,7 @@ export function adminCommands(deps: TelegramBotDeps): Composer<Context> {
     await ctx.reply(cancelled ? t.jobCancelled(jobId) : t.jobNotFound(jobId.slice(0, 40)), replyTo(ctx));
   });
   // Only non-admins get this far.
-  composer.command(['tier', 'stats', 'queue', 'cancel'], async (ctx) => {
+  composer.command(['tier', 'captions', 'stats', 'queue', 'cancel'], async (ctx) => {
     await ctx.reply(botTexts(localeOf(ctx)).adminOnly, replyTo(ctx));
   });
   return composer;

@@ -62,12 +62,18 @@ interface VideoOptions {
   duration: number;
   topic: string;
   tier?: string;
+  captions?: string;
 }
 
 function video(from: FakeUser, options: VideoOptions, extra: { locale?: string; attachmentSizeLimit?: number } = {}): InteractionRecord {
   return h.fake.dispatchCommand({
     name: 'video',
-    options: commandOptions({ duration: options.duration, topic: options.topic, ...(options.tier ? { tier: options.tier } : {}) }),
+    options: commandOptions({
+      duration: options.duration,
+      topic: options.topic,
+      ...(options.tier ? { tier: options.tier } : {}),
+      ...(options.captions ? { captions: options.captions } : {}),
+    }),
     from: { user: from, permissions: MEMBER_PERMISSIONS },
     guildId: GUILD_ID,
     channelId: CHANNEL_ID,
@@ -157,6 +163,7 @@ describe('start-up', () => {
     expect((commands.find((c) => c.name === 'storyboard') as { options: unknown }).options).toEqual(videoCommand.options);
     expect(videoCommand.options.find((o) => o.name === 'duration')).toMatchObject({ type: 4, min_value: 10, max_value: 180, required: true });
     expect(videoCommand.options.find((o) => o.name === 'tier')?.choices).toHaveLength(3);
+    expect((videoCommand.options.find((o) => o.name === 'captions')?.choices as Array<{ value: string }>).map((c) => c.value)).toEqual(['clean', 'karaoke', 'pop']);
     for (const name of ['tier', 'stats', 'queue']) {
       expect(commands.find((c) => c.name === name)?.default_member_permissions).toBe('32'); // Manage Server
     }
@@ -494,6 +501,12 @@ describe('cancel', () => {
 
 describe('admin commands', () => {
   const MANAGE_GUILD = String(BigInt(MEMBER_PERMISSIONS) | 32n);
+
+  test('/video captions:pop reaches the render with that caption style', async () => {
+    const record = await deferred(video(alice, { duration: 10, topic: 'Popped', captions: 'pop' }));
+    await finished(record);
+    expect(h.renders.find((r) => r.topic === 'Popped')?.captions).toBe('pop');
+  }, 30_000);
 
   test('/tier user sets an override that the next /video of that user runs with, and auto removes it', async () => {
     const set = command(

@@ -52,6 +52,7 @@ export interface RenderCall {
   owner: string;
   topic: string;
   tier: Tier | undefined;
+  captions: string | undefined;
   startedAt: number;
   aborted?: boolean;
 }
@@ -163,6 +164,7 @@ async function fakeRender(
     owner: `${data.owner.platform}:${data.owner.userId}`,
     topic: request.topic,
     tier: request.tier,
+    captions: request.captions,
     startedAt: Date.now(),
   };
   ctx.renders.push(call);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { botTexts, errorText, formatClock, pickLocale } from '../../../src/bots/shared/i18n.js';
-import { ERROR_CODES, ReelforgeError, tooLarge } from '../../../src/core/errors.js';
+import { badInput, ERROR_CODES, ReelforgeError, tooLarge } from '../../../src/core/errors.js';
 import { parseDuration, validateVideoRequest } from '../../../src/core/request.js';
 import { STAGES } from '../../../src/core/progress.js';
 
@@ -43,6 +43,21 @@ describe('bot texts', () => {
     expect(errorText(tooLarge(60 * 1048576, 50 * 1048576), 'en')).toMatch(/\(50 MB\)/);
     expect(errorText(tooLarge(undefined, 9.5 * 1048576), 'ru')).toMatch(/\(9\.5 МБ\)/);
     expect(errorText(tooLarge(undefined, undefined), 'en')).toBe('The video came out too large to send in this chat. Try a shorter duration.');
+    expect(errorText(caught(() => validateVideoRequest({ topic: 'x', captions: 'neon' })), 'en')).toBe('Unknown caption style: use clean, karaoke or pop.');
+    expect(errorText(caught(() => validateVideoRequest({ topic: 'x', captions: 'neon' })), 'ru')).toBe('Неизвестный стиль субтитров: clean, karaoke или pop.');
+    const tooLong = badInput('script_too_long_for_duration', 'internal', { value: 95, max: 30 });
+    expect(errorText(tooLong, 'en')).toBe('The script takes about 95 s to read, much longer than 30 s asked: shorten it or ask for a longer video.');
+    expect(errorText(tooLong, 'ru')).toMatch(/^Сценарий читается около 95 с — гораздо дольше заказанных 30 с/);
+  });
+
+  it('names the caption styles and the chat default in both languages', () => {
+    expect(botTexts('ru').captionsSet('pop')).toBe('Субтитры в этом чате: pop (крупные заглавные слова, главное — цветом).');
+    expect(botTexts('ru').captionsSet('auto')).toMatch(/^Субтитры в этом чате: по умолчанию, karaoke/);
+    const usage = botTexts('ru').captionsUsage('clean');
+    expect(usage.split('\n')).toHaveLength(5);
+    expect(usage).toMatch(/^Формат: \/captions <clean\|karaoke\|pop\|auto>/);
+    expect(usage).toMatch(/Сейчас: clean \(короткие фразы\)\.$/);
+    expect(botTexts('ru').help({ style: 'telegram', isAdmin: true })).toContain('/captions <clean|karaoke|pop|auto>');
   });
 
   it('says the place in line and a rough wait', () => {

@@ -101,10 +101,11 @@ describe('admin commands', () => {
 
   it('refuses /tier, /stats, /queue and /cancel to everyone else, changing nothing', async () => {
     const chat = h.fake.privateChat(carol);
-    for (const command of ['/tier chat quality', '/stats', '/queue', '/cancel j0123456789ab']) {
+    for (const command of ['/tier chat quality', '/captions pop', '/stats', '/queue', '/cancel j0123456789ab']) {
       expect(await ask(chat, carol, command)).toBe(refusal);
     }
     expect(await h.settings.getTier({ platform: 'telegram', userId: String(carol.id), chatId: String(chat.id) })).toBeUndefined();
+    expect(await h.settings.getCaptions('telegram', String(chat.id))).toBeUndefined();
   });
 
   it('explains /tier usage for bad arguments', async () => {
@@ -141,6 +142,34 @@ describe('admin commands', () => {
       await reopened.close();
     }
     expect(await ask(group, admin, '/tier chat auto')).toBe('Tier for this chat: automatic (from the duration).');
+  });
+
+  it("sets a chat's caption style that new requests there use; says the styles for anything else", async () => {
+    const group = h.fake.group(-3003, 'Pop club', { supergroup: true });
+    expect(await ask(group, admin, '/captions')).toMatch(/^Usage: \/captions <clean\|karaoke\|pop\|auto>\n[\s\S]*Now: the default, karaoke/);
+    expect(await ask(group, admin, '/captions neon')).toMatch(/^Usage: \/captions/);
+    expect(await ask(group, admin, '/captions@reelforge_bot pop')).toBe('Captions in this chat: pop (bold uppercase words, the key word in colour).');
+    expect(await ask(group, boris, '/help')).not.toContain('/captions');
+    expect(await ask(h.fake.privateChat(admin), admin, '/help')).toContain('/captions <clean|karaoke|pop|auto>');
+
+    h.render.hold();
+    try {
+      const before = h.render.started.length;
+      h.fake.sendUserMessage(group, carol, '/video 20 Pop captions apply');
+      const job = await h.fake.waitFor(() => h.render.started.length > before && h.render.started.at(-1), 5000, 'the job to start');
+      expect((await h.queue.get(job))?.data.request.captions).toBe('pop');
+      await h.queue.cancel(job);
+    } finally {
+      h.render.release();
+    }
+    const reopened = await FileSettingsStore.open(dataDir);
+    try {
+      expect(await reopened.getCaptions('telegram', String(group.id))).toBe('pop');
+    } finally {
+      await reopened.close();
+    }
+    expect(await ask(group, admin, '/captions auto')).toBe('Captions in this chat: the default, karaoke (2-4 words, the spoken word highlighted).');
+    expect(await h.settings.getCaptions('telegram', String(group.id))).toBeUndefined();
   });
 
   it('sets a user tier by replying to their message', async () => {
