@@ -38,6 +38,11 @@ export async function readKeptStoryboard(settings: SettingsStore, jobId: string)
   return { ...value, storyboard: validateStoryboard(value.storyboard, 'The kept storyboard') };
 }
 
+/** The job's caption style (asked for, or the chat's default) applies to a storyboard's render too. */
+function withCaptions(request: VideoRequest, asked: VideoRequest): VideoRequest {
+  return asked.captions ? { ...request, captions: asked.captions } : request;
+}
+
 /** What a job renders: a plain request (the script is written), or a storyboard (given or re-made). */
 export type JobPlan = { request: VideoRequest; storyboard?: undefined } | { request: VideoRequest; storyboard: Storyboard };
 
@@ -54,11 +59,11 @@ export async function planJob(data: VideoJobData, settings: SettingsStore): Prom
       });
     }
     const storyboard = applyChanges(kept.storyboard, data.remake.changes);
-    return { request: storyboardRequest(storyboard), storyboard };
+    return { request: withCaptions(storyboardRequest(storyboard), data.request), storyboard };
   }
   if (data.storyboard) {
     const storyboard = validateStoryboard(data.storyboard);
-    return { request: storyboardRequest(storyboard), storyboard };
+    return { request: withCaptions(storyboardRequest(storyboard), data.request), storyboard };
   }
   return { request: data.request };
 }

@@ -114,9 +114,10 @@ describe('jobs with a storyboard, and re-makes of a delivered video', () => {
     const voice = await run({ ...base(), remake: { fromJobId: reroll.id, changes: [{ kind: 'voice', voice: 'nova' }] } });
     expect(voice.paid).toEqual({ chat: 0, images: 0, speech: scenes });
 
-    // The kept storyboard as a given one: nothing to pay at all.
-    const given = await run({ ...base(), storyboard: kept!.storyboard });
+    // The kept storyboard as a given one, in the job's caption style: nothing to pay at all.
+    const given = await run({ ...base(), request: { ...base().request, captions: 'pop' }, storyboard: kept!.storyboard });
     expect(given.paid).toEqual({ chat: 0, images: 0, speech: 0 });
+    expect(given.end.type === 'completed' && given.end.result.receipt.captions).toBe('pop');
     expect(delivered).toHaveLength(4);
   }, 400_000);
 
