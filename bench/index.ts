@@ -7,10 +7,13 @@
  *
  * The fault soak runs only when named (it takes minutes and is not for CI):
  *   npm run bench -- --only soak [--jobs 220] [--fault-rate 0.12] [--seed soak] [--minutes 6]
+ * So does the length bench (dozens of renders, offline and through the fake OpenAI server):
+ *   npm run bench -- --only length [--quick]
  */
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { benchBotLatency, printBotLatency } from './bot-latency.js';
 import { benchCaptions, printCaptions } from './captions.js';
+import { benchLength, printLength } from './length.js';
 import { benchCriticalPath, printCriticalPath } from './critical-path.js';
 import { benchQueue } from './queue.js';
 import { benchRender, printRender } from './render.js';
@@ -22,7 +25,7 @@ import { benchTokens } from './tokens.js';
 
 const NAMES = ['render', 'critical', 'bot', 'throughput', 'tokens', 'queue', 'reroll', 'captions'] as const;
 /** Benchmarks that run only when named with --only. */
-const ON_REQUEST = ['soak'] as const;
+const ON_REQUEST = ['soak', 'length'] as const;
 type Name = (typeof NAMES)[number] | (typeof ON_REQUEST)[number];
 const ALL: readonly string[] = [...NAMES, ...ON_REQUEST];
 
@@ -156,6 +159,12 @@ async function main(): Promise<void> {
         const result = await benchSoak({ ...(args.quick ? { jobs: 40, minutes: 2 } : {}), ...args.soak, log: progress });
         printSoak(result, write);
         figures.soak = result;
+        break;
+      }
+      case 'length': {
+        const result = await benchLength({ quick: args.quick, log: progress });
+        printLength(result, write);
+        figures.length = result;
         break;
       }
       case 'captions': {

@@ -32,10 +32,10 @@ import type {
   VoiceClip,
   WordTiming,
 } from './ports.js';
-import { capNarration, planNarration, tempoFor } from './narration.js';
+import { capNarration, plannedEndSec, planNarration, segmentWordLimit, tempoToFit } from './narration.js';
 import { countWords, targetSegmentCount } from './segmenting.js';
 import { scriptAsWriter, scriptInputFor } from './storyboard.js';
-import { motionFor, segmentTiming, type SegmentTiming } from './timeline.js';
+import { fittedTiming, motionFor, voiceRoom, type SegmentPlace, type SegmentTiming } from './timeline.js';
 
 export interface RunUsage {
   llm: LlmUsage;
@@ -105,8 +105,10 @@ interface SegmentWork {
   segment: Segment;
   image: Promise<string>;
   voice: Promise<VoiceOut>;
-  /** The segment's length and where its voice starts in it: known from the voice alone. */
+  /** The segment's length and where its voice starts in it: known once its voice is placed. */
   timed: Promise<SegmentTiming>;
+  /** Where the segment ends on the timeline. */
+  endSec: Promise<number>;
   rendered: Promise<RenderedSegment>;
   /** Resolves with whether this segment is the last, once that is known. */
   isLast: Promise<boolean>;
@@ -128,8 +130,9 @@ export async function runPipeline(run: PipelineRun, deps: PipelineDeps): Promise
   const plannedSegments = given?.segments.length ?? targetSegmentCount(request.durationSec);
   const plan = planNarration(request.durationSec, plannedSegments, deps.speech.wordsPerSecond?.(request.lang));
   let narrationWords = 0;
-  /** Per segment: the share of its words the asked length has room for, so far (1 = on budget). */
-  const fitShares = new Map<number, number>();
+  /** Per segment: where it should end on the planned timeline (narration.ts). */
+  const plannedEnds = new Map<number, number>();
+  let ownTotalWords = 0;
 
   // One controller for the whole run: the caller's cancel, or the first failure, stops every task.
   const controller = new AbortController();
@@ -265,7 +268,6 @@ export async function runPipeline(run: PipelineRun, deps: PipelineDeps): Promise
         },
         { signal },
       )
-      .then((voice) => fitVoice(segment, voice))
       .then((voice) => {
         mark('voice');
         count('voice');
@@ -273,14 +275,25 @@ export async function runPipeline(run: PipelineRun, deps: PipelineDeps): Promise
       });
 
   /**
-   * Fits a voice to its share of the asked length (±10 % at most): a voice faster or slower than
-   * measured, or a narration running a little over its words so far, still lands on time.
+   * Puts a voice on the timeline so the video lands on the asked length: the voice may change speed
+   * by up to ±10 % to fit the room its planned words have from where the segment starts, and the
+   * pause after it (the last picture's hold, for the last) takes up what is left within bounds. A
+   * voice faster or slower than measured, or a narration a little long so far, still ends on time.
    */
-  const fitVoice = async (segment: Segment, voice: VoiceOut): Promise<VoiceOut> => {
+  const placeVoice = async (segment: Segment, raw: VoiceOut, last: boolean, startSec: number): Promise<{ voice: VoiceOut; timing: SegmentTiming }> => {
     throwIfCancelled(signal);
-    const share = fitShares.get(segment.index) ?? 1;
-    const tempo = tempoFor(voice.durationSec, countWords(segment.narration), plan.wordsPerSecond * share);
-    if (tempo === 1) return voice;
+    const place: SegmentPlace = {
+      first: segment.index === 0,
+      last,
+      startSec,
+      targetEndSec: last ? request.durationSec : (plannedEnds.get(segment.index) ?? request.durationSec),
+    };
+    const tempo = tempoToFit(raw.durationSec, voiceRoom(place));
+    const voice = tempo === 1 ? raw : await retimeVoice(segment, raw, tempo);
+    return { voice, timing: fittedTiming(voice.durationSec, fps, place, request.durationSec) };
+  };
+
+  const retimeVoice = async (segment: Segment, voice: VoiceOut, tempo: number): Promise<VoiceOut> => {
     const path = join(run.workDir, `voice-${pad(segment.index)}-fit.wav`);
     const durationSec = await deps.assembler.retimeVoice({ path: voice.path, durationSec: voice.durationSec, factor: tempo, outPath: path }, signal);
     const at = (t: number): number => Math.round((t / tempo) * 1000) / 1000;
@@ -295,7 +308,13 @@ export async function runPipeline(run: PipelineRun, deps: PipelineDeps): Promise
   const startSegment = (segment: Segment, decision: ReviewDecision): void => {
     let resolveIsLast: (last: boolean) => void = () => {};
     const isLast = new Promise<boolean>((resolve) => (resolveIsLast = resolve));
-    const voice = makeVoice(segment);
+    const raw = makeVoice(segment);
+    // Each voice is placed after the one before it: where a segment starts is where that one ended.
+    const startSec = work[segment.index - 1]?.endSec ?? Promise.resolve(0);
+    const fitted = Promise.all([raw, isLast, startSec]).then(([v, last, start]) => placeVoice(segment, v, last, start));
+    const voice = fitted.then((f) => f.voice);
+    const timed = fitted.then((f) => f.timing);
+    const endSec = Promise.all([startSec, timed]).then(([start, timing]) => start + timing.durationSec);
     let image: Promise<string>;
     if (decision.action === 'reuse' && work[decision.of]) {
       const of = decision.of;
@@ -315,7 +334,6 @@ export async function runPipeline(run: PipelineRun, deps: PipelineDeps): Promise
     } else {
       image = makeImage(segment, Promise.resolve(undefined));
     }
-    const timed = Promise.all([voice, isLast]).then(([v, last]) => segmentTiming(v.durationSec, fps, { first: segment.index === 0, last }));
     const rendered = Promise.all([image, voice, timed, isLast]).then(async ([imagePath, v, timing, last]) => {
       throwIfCancelled(signal);
       const first = segment.index === 0;
@@ -325,7 +343,10 @@ export async function runPipeline(run: PipelineRun, deps: PipelineDeps): Promise
           index: segment.index,
           imagePath,
           durationSec: timing.durationSec,
-          cues: buildStyledCues(v.words, request.captions ?? DEFAULT_CAPTION_STYLE, timing.voiceOffsetSec, meta?.lang ?? request.lang),
+          // A shortened pause may end the segment before the last caption's hold: it leaves with the picture.
+          cues: buildStyledCues(v.words, request.captions ?? DEFAULT_CAPTION_STYLE, timing.voiceOffsetSec, meta?.lang ?? request.lang).map((cue) =>
+            cue.endSec > timing.durationSec ? { ...cue, endSec: timing.durationSec } : cue,
+          ),
           motion: motionFor(segment.index),
           width,
           height,
@@ -344,11 +365,13 @@ export async function runPipeline(run: PipelineRun, deps: PipelineDeps): Promise
       count('render');
       return out;
     });
-    const entry: SegmentWork = { segment, image, voice, timed, rendered, isLast, resolveIsLast };
+    const entry: SegmentWork = { segment, image, voice, timed, endSec, rendered, isLast, resolveIsLast };
     // Failures are collected by `fail`; the promises are awaited together at the end.
     image.catch(fail);
+    raw.catch(fail);
     voice.catch(fail);
     timed.catch(fail);
+    endSec.catch(fail);
     rendered.catch(fail);
     work.push(entry);
     // The previous segment now knows it is not the last one.
@@ -372,6 +395,7 @@ export async function runPipeline(run: PipelineRun, deps: PipelineDeps): Promise
       });
     }
     const ownNarration = Boolean(given ?? input.narration);
+    ownTotalWords = ownWords;
 
     // A given script is streamed as written; otherwise the writer writes it.
     const writer = given ? scriptAsWriter(given) : deps.writer;
@@ -397,12 +421,13 @@ export async function runPipeline(run: PipelineRun, deps: PipelineDeps): Promise
         if (!meta) throw new ReelforgeError('internal', 'The script writer sent a segment before its metadata.');
         // Written narration is capped before its voice is paid for: per segment and in total. The
         // person's own script is spoken as written (its length was checked above).
-        const spoken = ownNarration ? event.segment.narration : capNarration(event.segment.narration, Math.min(plan.maxSegmentWords, plan.maxTotalWords - narrationWords));
+        const spoken = ownNarration ? event.segment.narration : capNarration(event.segment.narration, segmentWordLimit(plan, plannedSegments, work.length, narrationWords));
         if (countWords(spoken) === 0) continue;
         narrationWords += countWords(spoken);
         const segment: Segment = { ...event.segment, narration: spoken, index: work.length };
-        const budgetSoFar = (plan.targetWords * (work.length + 1)) / Math.max(work.length + 1, plannedSegments);
-        fitShares.set(segment.index, Math.min(1, budgetSoFar / Math.max(1, narrationWords)));
+        // The planned narration line: a person's whole text scaled to the target; else the target spread evenly.
+        const line = ownNarration ? (plan.targetWords * narrationWords) / Math.max(1, ownTotalWords) : (plan.targetWords * (work.length + 1)) / Math.max(work.length + 1, plannedSegments);
+        plannedEnds.set(segment.index, plannedEndSec(plan, line, segment.index));
         const decision = review ? review(segment, work.map((w) => w.segment), meta) : ({ action: 'go' } as const);
         if (work.length === 0) {
           for (const stage of ['images', 'voice', 'render'] as const) emit({ type: 'stage', stage, status: 'running' });
@@ -491,7 +516,7 @@ export async function runPipeline(run: PipelineRun, deps: PipelineDeps): Promise
     imageQueue.clear();
     speechQueue.clear();
     // Wait for every started task to settle, so no ffmpeg or HTTP call outlives the run.
-    await Promise.allSettled([...work.flatMap((w) => [w.image, w.voice, w.timed, w.rendered]), ...(music ? [music] : []), ...(audio ? [audio] : [])]);
+    await Promise.allSettled([...work.flatMap((w) => [w.image, w.voice, w.timed, w.endSec, w.rendered]), ...(music ? [music] : []), ...(audio ? [audio] : [])]);
   }
 }
 

@@ -12,7 +12,7 @@ import { ASPECTS, MAX_DURATION_SEC, MIN_DURATION_SEC, type VideoRequest } from '
 import { TIER_PROFILES, TIERS, tierForDuration, type Tier, type TierProfile } from '../core/tiers.js';
 import { MOODS, type Script, type Segment } from './model.js';
 import type { ScriptEvent, ScriptInput, ScriptWriter } from './ports.js';
-import { capNarration, planNarration } from './narration.js';
+import { capNarration, planNarration, segmentWordLimit } from './narration.js';
 import { countWords, splitNarration, targetSegmentCount } from './segmenting.js';
 
 export const STORYBOARD_VERSION = 1;
@@ -225,7 +225,7 @@ export async function writeStoryboard(
   for await (const event of stream) {
     if (event.type === 'meta') meta = event.meta;
     else if (event.type === 'segment') {
-      const narration = input.narration ? event.segment.narration : capNarration(event.segment.narration, Math.min(plan.maxSegmentWords, plan.maxTotalWords - words));
+      const narration = input.narration ? event.segment.narration : capNarration(event.segment.narration, segmentWordLimit(plan, input.targetSegments, segments.length, words));
       if (countWords(narration) === 0) continue;
       words += countWords(narration);
       segments.push({ ...event.segment, narration, index: segments.length });

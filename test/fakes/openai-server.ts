@@ -3,8 +3,8 @@
  *
  * - POST /v1/chat/completions: SSE streaming (with a final usage chunk when `include_usage`) and
  *   plain JSON; `json_schema` and `json_object` modes. Its "model" writes a plausible script for
- *   the schema it is given, as long as the request asks for (duration, segment count, language),
- *   and counts usage with a real tokenizer (gpt-tokenizer, o200k).
+ *   the schema it is given, about as long as the request asks for (segment count, language, the
+ *   asked words, which it overshoots by 5-20 % as models do, unevenly per segment), and counts usage with a real tokenizer (gpt-tokenizer, o200k).
  * - POST /v1/images/generations: real PNG/JPEG pictures drawn in-process, as b64_json or a URL it serves.
  * - POST /v1/audio/speech: a real WAV, ~2.5 words a second, each word a hum as long as the word
  *   (pauses after commas and sentences), the words' exact times remembered.
@@ -755,7 +755,11 @@ function writeReply(messages: Array<{ role: string; content: string }>, schema: 
   const names = ru ? NAMES_RU : NAMES_EN;
   const people = names.slice(0, 2 + Math.floor(random() * 2));
   const topicWords = hints.topic.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter((w) => w.length > 3);
-  const perSegment = Math.max(3, Math.round(hints.words / Math.max(1, hints.segments)));
+  // Models follow the asked word count loosely: a little over in all (5-20 %, by topic and length),
+  // and each segment anywhere from a quarter under to a quarter over its share.
+  const overshoot = 1.05 + 0.15 * seeded(`length:${hints.topic}:${hints.seconds}`)();
+  const share = (hints.words * overshoot) / Math.max(1, hints.segments);
+  const perSegment = (index: number): number => Math.max(3, Math.round(share * (0.75 + 0.5 * seeded(`segment:${hints.topic}:${index}`)())));
   const prompts: string[] = [];
 
   const gen = (node: JsonSchema | undefined, key: string, parent: string, index: number): unknown => {
@@ -805,7 +809,7 @@ function writeReply(messages: Array<{ role: string; content: string }>, schema: 
       case 'keywords':
         return topicWords.slice(0, 2).concat(['scene']).slice(0, 3).join(' ');
       case 'narration':
-        return sentenceWords(perSegment, random, ru ? RU_WORDS : EN_WORDS, topicWords);
+        return sentenceWords(perSegment(index), random, ru ? RU_WORDS : EN_WORDS, topicWords);
       case 'imagePrompt': {
         if (parent === 'prompts') return imagePrompt(hints.fixes[index]?.index ?? index + 20, random, undefined).replace('cinematic painting', 'seen from a new angle');
         let prompt: string;

@@ -6,7 +6,7 @@ import { cancelled } from '../../src/core/errors.js';
 import type { ProgressEvent } from '../../src/core/progress.js';
 import { validateVideoRequest } from '../../src/core/request.js';
 import { MemoryAssembler, MemoryImages, MemoryMusic, MemoryScriptWriter, MemorySpeech, Recorder } from '../../src/providers/memory/index.js';
-import type { PromptFixer, SpeechProvider } from '../../src/pipeline/ports.js';
+import type { PromptFixer, ScriptEvent, ScriptInput, ScriptWriter, SpeechProvider } from '../../src/pipeline/ports.js';
 import { storyboardScript } from '../../src/pipeline/storyboard.js';
 import { runPipeline, type PipelineDeps, type SegmentReview } from '../../src/pipeline/run-pipeline.js';
 
@@ -167,6 +167,36 @@ describe('runPipeline', () => {
     expect(step).toBeLessThan(1.12);
     onsets.forEach((t, i) => expect(t).toBeCloseTo(0.3 + (0.1 + i * 0.4) * step, 2));
     expect(first.cues.map((c) => c.highlight)).toEqual([0, 1, 2, 3]);
+  });
+
+  it.each([10, 30, 90, 180])('lands a %i s video within 10 %% of the asked length though the writer overshoots and the voice is slower than it says', async (seconds) => {
+    // A writer 25 % over the asked words, unevenly per segment; a voice 8 % slower than its stated rate.
+    const writer: ScriptWriter = {
+      offline: false,
+      // eslint-disable-next-line @typescript-eslint/require-await -- an async generator: the port streams events
+      async *write(input: ScriptInput): AsyncIterable<ScriptEvent> {
+        yield { type: 'meta', meta: { title: 'Long', lang: 'en', mood: 'calm', draft: false } };
+        const share = ((input.targetWords ?? 10) * 1.25) / input.targetSegments;
+        for (let i = 0; i < input.targetSegments; i++) {
+          // Sentences of five words, as a model writes them.
+          const words = Math.max(5, Math.round(share * (i % 2 === 0 ? 0.8 : 1.2)));
+          const narration = Array.from({ length: words }, (_, k) => (k % 5 === 4 || k === words - 1 ? 'end.' : 'word')).join(' ');
+          yield { type: 'segment', segment: { index: i, narration, imagePrompt: `Scene ${i}`, people: [] } };
+        }
+      },
+    };
+    const speech: SpeechProvider = {
+      offline: false,
+      model: 'slow',
+      wordsPerSecond: () => 2.5,
+      synthesize: (request) => Promise.resolve({ data: Buffer.from(request.text), ext: 'wav', durationSec: request.text.split(/\s+/).length / 2.3 }),
+    };
+    const d = deps({ writer, speech });
+    const receipt = await runPipeline({ request: validateVideoRequest({ duration: seconds, topic: 'Long' }), workDir: dir, outPath: join(dir, 'long.mp4') }, d);
+    expect(Math.abs(receipt.durationSec - seconds) / seconds).toBeLessThanOrEqual(0.1);
+    // The voices were sped up, never past 10 %.
+    expect(d.assembler.retimed.length).toBeGreaterThan(0);
+    for (const r of d.assembler.retimed) expect(r.factor).toBeLessThanOrEqual(1.1);
   });
 
   it('refuses a given script far too long for the asked length before any voice is paid for', async () => {

@@ -38,6 +38,8 @@ export interface OutlineLanguage {
   lang: 'en' | 'ru';
   /** The honest first sentence of every offline script (given the plain topic). */
   intro: (topic: string) => string;
+  /** The same, for a video too short for the full sentence. */
+  introShort: (topic: string) => string;
   /** How the topic is written inside a sentence. */
   mention: (topic: string) => string;
   sections: Readonly<Record<SectionKey, readonly string[]>>;
@@ -76,6 +78,7 @@ function englishMention(topic: string): string {
 export const ENGLISH: OutlineLanguage = {
   lang: 'en',
   intro: (topic) => `This is a draft outline about ${englishMention(topic)}, made offline without a language model.`,
+  introShort: (topic) => `An offline draft outline about ${englishMention(topic)}.`,
   mention: englishMention,
   sections: {
     intro: [
@@ -182,6 +185,7 @@ export const ENGLISH: OutlineLanguage = {
 export const RUSSIAN: OutlineLanguage = {
   lang: 'ru',
   intro: (topic) => `Это черновой план ролика на тему «${topic}», составленный офлайн, без языковой модели.`,
+  introShort: (topic) => `Офлайн-черновик плана: «${topic}».`,
   mention: (topic) => `«${topic}»`,
   sections: {
     intro: [

@@ -7,7 +7,8 @@ import { emptyUsage } from '../../core/receipt.js';
 import { throwIfCancelled } from '../../core/errors.js';
 import type { Mood, ScriptMeta, Segment } from '../../pipeline/model.js';
 import type { ScriptEvent, ScriptInput, ScriptWriter } from '../../pipeline/ports.js';
-import { countWords, WORDS_PER_SECOND } from '../../pipeline/segmenting.js';
+import { spokenWords } from '../../pipeline/narration.js';
+import { WORDS_PER_SECOND } from '../../pipeline/segmenting.js';
 import {
   ENGLISH,
   MIDDLE_SECTIONS,
@@ -147,22 +148,28 @@ export function writeOutline(
   let wordsSoFar = 0;
   for (const [i, section] of sections.entries()) {
     const budget = (targetWords - wordsSoFar) / (count - i);
-    const pool = language.sections[section].map((template, order) => sentence(fill(template), order));
+    const pool = language.sections[section].map((template, order) => sentence(fill(template), order, language.lang));
     const fixed: Sentence[] = [];
-    if (section === 'intro') fixed.push(sentence(language.intro(introTopic), -1));
-    else if (!started.has(section)) fixed.push(pool[0] as Sentence);
+    // Each line is sized from the budget: a short video gets the short honest opening, and a
+    // section's usual first line only when it fits (a 10 s video has no room for long ones).
+    if (section === 'intro') {
+      const full = sentence(language.intro(introTopic), -1, language.lang);
+      const roomy = count > 3 && full.words <= budget * 1.6;
+      fixed.push(roomy ? full : sentence(language.introShort(shorten(topic, Math.max(2, Math.round(budget * 0.4)))), -1, language.lang));
+    } else if (!started.has(section) && (pool[0]?.words ?? 0) <= budget * 1.3) fixed.push(pool[0] as Sentence);
     started.add(section);
     const chosen = chooseSentences(fixed, pool, budget, used, language, random);
     for (const s of chosen) used.add(s.text);
     const text = chosen.map((s) => s.text).join(' ');
     texts.push(text);
-    wordsSoFar += countWords(text);
+    wordsSoFar += spokenWords(text, language.lang);
   }
   return texts;
 }
 
-function sentence(text: string, order: number): Sentence {
-  return { text, words: countWords(text), order };
+/** A sentence and what it is worth in average spoken words (long words count for more). */
+function sentence(text: string, order: number, lang: string): Sentence {
+  return { text, words: spokenWords(text, lang), order };
 }
 
 function shorten(topic: string, maxWords: number): string {
@@ -185,7 +192,7 @@ function chooseSentences(
   const fixedWords = fixed.reduce((sum, s) => sum + s.words, 0);
   let candidates = pool.filter((s) => !used.has(s.text) && !fixed.includes(s));
   if (candidates.length < 3) {
-    const filler = language.filler.map((text, i) => sentence(text, 1000 + i)).filter((s) => !used.has(s.text));
+    const filler = language.filler.map((text, i) => sentence(text, 1000 + i, language.lang)).filter((s) => !used.has(s.text));
     candidates = [...candidates, ...filler];
   }
   // Long videos can exhaust every pool: repeating a line beats a segment with nothing to say.

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { spokenWords } from '../../../src/pipeline/narration.js';
 import { targetSegmentCount } from '../../../src/pipeline/segmenting.js';
 import { OfflineScriptWriter, allocateSections, extractKeywords, moodForTopic } from '../../../src/providers/offline/script-writer.js';
 import { ENGLISH, RUSSIAN } from '../../../src/providers/offline/outline-templates.js';
-import { collect, scriptInput, scriptWriterContract, wordCount } from '../../contracts/script-writer.js';
+import { collect, scriptInput, scriptWriterContract } from '../../contracts/script-writer.js';
 import type { ScriptEvent } from '../../../src/pipeline/ports.js';
 import type { ScriptMeta, Segment } from '../../../src/pipeline/model.js';
 
@@ -23,9 +24,12 @@ function sentencesIn(text: string): number {
 
 describe('OfflineScriptWriter', () => {
   it('says plainly that it is a draft made without a language model, and invents no facts', async () => {
-    const { meta, segments } = await write();
+    const { meta, segments } = await write({ durationSec: 60, targetSegments: 12 });
     expect(meta.draft).toBe(true);
     expect(segments[0]?.narration).toMatch(/^This is a draft outline about the fall of Constantinople, made offline without a language model\./);
+    // A short video has no room for that sentence: a shorter one says the same.
+    const short = await write({ durationSec: 10, targetSegments: 2 });
+    expect(short.segments[0]?.narration).toMatch(/^An offline draft outline about the fall of Constantinople\./);
     // An outline of what to research, not claims: no years or numbers appear that the topic did not bring.
     expect(segments.map((s) => s.narration).join(' ')).not.toMatch(/\d/);
   });
@@ -42,11 +46,11 @@ describe('OfflineScriptWriter', () => {
     expect([...order].sort((a, b) => a - b)).toEqual(order);
   });
 
-  it.each([10, 15, 30, 45, 60, 90, 120, 180])('sizes %i s to 2.5 words a second (within 15 percent) in the target number of segments', async (durationSec) => {
+  it.each([10, 15, 30, 45, 60, 90, 120, 180])('sizes %i s to 2.5 spoken words a second (long words count for more; within 15 percent) in the target number of segments', async (durationSec) => {
     const targetSegments = targetSegmentCount(durationSec);
     const { segments } = await write({ durationSec, targetSegments });
     expect(segments).toHaveLength(targetSegments);
-    const words = segments.map((s) => wordCount(s.narration));
+    const words = segments.map((s) => spokenWords(s.narration, 'en'));
     const total = words.reduce((a, b) => a + b, 0);
     expect(Math.abs(total - durationSec * 2.5) / (durationSec * 2.5)).toBeLessThanOrEqual(0.15);
     // Roughly equal spoken lengths: no segment is under half or over double the average.
@@ -63,11 +67,11 @@ describe('OfflineScriptWriter', () => {
   });
 
   it('writes Russian for lang ru, and English for languages it has no template for', async () => {
-    const ru = await write({ topic: 'Падение Константинополя', lang: 'ru' });
+    const ru = await write({ topic: 'Падение Константинополя', lang: 'ru', durationSec: 60, targetSegments: 12 });
     expect(ru.meta.lang).toBe('ru');
     expect(ru.segments[0]?.narration).toMatch(/^Это черновой план ролика на тему «Падение Константинополя»/);
     expect(ru.segments.map((s) => s.narration).join(' ')).not.toMatch(/[a-z]{3}/i);
-    const de = await write({ topic: 'Der Fall von Konstantinopel', lang: 'de' });
+    const de = await write({ topic: 'Der Fall von Konstantinopel', lang: 'de', durationSec: 60, targetSegments: 12 });
     expect(de.meta.lang).toBe('en');
     expect(de.segments[0]?.narration).toMatch(/^This is a draft outline about Der Fall von Konstantinopel/);
   });
@@ -75,7 +79,7 @@ describe('OfflineScriptWriter', () => {
   it('keeps a long topic from eating the spoken length', async () => {
     const topic = Array.from({ length: 40 }, (_, i) => `word${i}`).join(' ');
     const { segments } = await write({ topic, durationSec: 20, targetSegments: 4 });
-    const total = segments.reduce((sum, s) => sum + wordCount(s.narration), 0);
+    const total = segments.reduce((sum, s) => sum + spokenWords(s.narration, 'en'), 0);
     expect(Math.abs(total - 50) / 50).toBeLessThanOrEqual(0.15);
   });
 
