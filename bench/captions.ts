@@ -5,10 +5,14 @@
  *
  *   npm run bench -- --only captions
  */
-import { estimateWords } from '../src/pipeline/captions.js';
+import { estimateMarks, estimateWords } from '../src/pipeline/captions.js';
 import { splitSentences } from '../src/pipeline/segmenting.js';
 import { EspeakSpeech, espeakVoiceFor } from '../src/providers/offline/espeak-speech.js';
 import type { WordTiming } from '../src/pipeline/ports.js';
+import { createOpenAiClient } from '../src/providers/openai/client.js';
+import { OpenAiSpeech } from '../src/providers/openai/speech.js';
+import { OpenAiWordTimer } from '../src/providers/openai/word-timer.js';
+import { FakeOpenAiServer } from '../test/fakes/openai-server.js';
 import { espeakEvents } from './espeak-events.js';
 import { printTable, round } from './table.js';
 
@@ -136,6 +140,58 @@ export async function benchEspeakOnsets(log: (line: string) => void = () => {}):
   return out;
 }
 
+/**
+ * The OpenAI-compatible path against the fake server: its speech remembers when it said each word
+ * (the ground truth); its transcription hears those words as a recogniser does (lower case, numbers
+ * as words, every seventh word misheard, times off by up to ~40 ms and now and then ~120 ms), and
+ * the word timer aligns them back onto the script. What this measures is the alignment and the
+ * fallbacks, given a recogniser that errs like that; a real whisper-1's own error adds to it.
+ */
+export async function benchOpenAiOnsets(log: (line: string) => void = () => {}): Promise<OnsetErrors[]> {
+  const fake = await FakeOpenAiServer.start();
+  const out: OnsetErrors[] = [];
+  try {
+    const connection = createOpenAiClient({ apiKey: 'bench', baseURL: fake.baseURL });
+    const speech = new OpenAiWordTimer(connection).wrap(new OpenAiSpeech(connection, { model: 'tts-1', voice: 'alloy' }));
+    for (const [lang, texts] of [
+      ['en', EN_TEXT],
+      ['ru', RU_TEXT],
+    ] as const) {
+      const method: number[] = [];
+      const baseline: number[] = [];
+      let measured = 0;
+      for (const text of texts) {
+        const result = await speech.synthesize({ text, lang });
+        const truth = fake.spokenWords(result.data) ?? [];
+        if (result.words) measured++;
+        const durationSec = result.durationSec ?? truth.at(-1)?.end ?? 0;
+        // What the pipeline falls back to (the seed's method): sentences over the clip, words by length.
+        const spread = estimateWords(estimateMarks(text, durationSec));
+        truth.forEach((w, i) => {
+          const timed = result.words?.[i] ?? spread[i];
+          if (timed) method.push(Math.abs(timed.startSec - w.start) * 1000);
+          if (spread[i]) baseline.push(Math.abs(spread[i].startSec - w.start) * 1000);
+        });
+      }
+      log(`captions: openai ${lang}: ${method.length} words`);
+      out.push({
+        path: `OpenAI speech ${lang} (whisper-1 words, aligned)`,
+        words: method.length,
+        medianMs: round(quantile(method, 0.5), 0),
+        p90Ms: round(quantile(method, 0.9), 0),
+        meanMs: round(mean(method), 0),
+        baselineMedianMs: round(quantile(baseline, 0.5), 0),
+        baselineP90Ms: round(quantile(baseline, 0.9), 0),
+        baselineMeanMs: round(mean(baseline), 0),
+        measuredSentences: `${measured}/${texts.length}`,
+      });
+    }
+  } finally {
+    await fake.close();
+  }
+  return out;
+}
+
 export function printOnsets(rows: readonly OnsetErrors[], write: (line: string) => void): void {
   printTable(
     'Word-onset error (ms) against ground truth; baseline = sentence span spread by character count',
@@ -152,7 +208,7 @@ export interface CaptionsBench {
 
 export async function benchCaptions(options: { quick?: boolean; log?: (line: string) => void } = {}): Promise<CaptionsBench> {
   const log = options.log ?? (() => {});
-  const onsets = await benchEspeakOnsets(log);
+  const onsets = [...(await benchEspeakOnsets(log)), ...(await benchOpenAiOnsets(log))];
   return { onsets };
 }
 
