@@ -77,9 +77,18 @@ class SmallFfmpegAssembler implements VideoAssembler {
   }
 }
 
-export async function benchLength(options: { quick?: boolean; log?: (line: string) => void; modes?: Array<'offline' | 'online'> } = {}): Promise<LengthBench> {
+export interface LengthOptions {
+  quick?: boolean;
+  log?: (line: string) => void;
+  modes?: Array<'offline' | 'online'>;
+  langs?: Array<'en' | 'ru'>;
+  durations?: number[];
+}
+
+export async function benchLength(options: LengthOptions = {}): Promise<LengthBench> {
   const log = options.log ?? (() => {});
-  const durations = options.quick ? QUICK_DURATIONS : DURATIONS;
+  const all = options.quick ? QUICK_DURATIONS : DURATIONS;
+  const durations = options.durations ?? all;
   const modes = options.modes ?? ['offline', 'online'];
   const fake = await FakeOpenAiServer.start({ imageScale: 0.25 });
   const dataDir = await mkdtemp(join(tmpdir(), 'reelforge-bench-length-'));
@@ -96,11 +105,12 @@ export async function benchLength(options: { quick?: boolean; log?: (line: strin
     };
     let n = 0;
     for (const mode of modes) {
-      for (const lang of ['en', 'ru'] as const) {
-        for (const [i, askedSec] of durations.entries()) {
-          // A topic and a tier per duration, rotated so every topic and tier is asked at several lengths.
+      for (const lang of options.langs ?? (['en', 'ru'] as const)) {
+        for (const askedSec of durations) {
+          const i = Math.max(0, all.indexOf(askedSec));
+          // A topic per duration and a tier per run, rotated so every topic and tier is asked at several lengths.
           const topic = TOPICS[lang][(i + (lang === 'ru' ? 2 : 0)) % TOPICS[lang].length]!;
-          const tier = TIERS[(i + n) % TIERS.length];
+          const tier = TIERS[n % TIERS.length];
           n++;
           const request = validateVideoRequest({ duration: askedSec, topic, ...(tier ? { tier } : {}) });
           const out = join(dataDir, `${mode}-${lang}-${askedSec}.mp4`);
