@@ -123,8 +123,7 @@ export function tempoToFit(voiceSec: number, roomSec: number): number {
 /**
  * Where segment `index` should end on the planned timeline: the lead-in, the voice for the words
  * planned up to and including it, and a nominal pause after each. `plannedWords` is the planned
- * narration line: with the whole narration known (a person's own), its words scaled to the target;
- * otherwise the target spread evenly over the planned segments.
+ * narration line: the target spread evenly over the planned segments.
  */
 export function plannedEndSec(plan: NarrationPlan, plannedWords: number, index: number): number {
   return LEAD_IN_SEC + Math.min(plannedWords, plan.targetWords) / plan.wordsPerSecond + GAP_SEC * (index + 1);

@@ -127,12 +127,12 @@ export async function runPipeline(run: PipelineRun, deps: PipelineDeps): Promise
   const offline = (given ? given.draft : deps.writer.offline) || deps.images.offline || deps.speech.offline;
   const review = given ? undefined : deps.reviewFor?.(profile);
   const voiceName = run.voice ?? deps.voice;
-  const plannedSegments = given?.segments.length ?? targetSegmentCount(request.durationSec);
+  // The same for a script written now and for that script given back (a storyboard), so both place their voices alike.
+  const plannedSegments = targetSegmentCount(request.durationSec);
   const plan = planNarration(request.durationSec, plannedSegments, deps.speech.wordsPerSecond?.(request.lang));
   let narrationWords = 0;
   /** Per segment: where it should end on the planned timeline (narration.ts). */
   const plannedEnds = new Map<number, number>();
-  let ownTotalWords = 0;
 
   // One controller for the whole run: the caller's cancel, or the first failure, stops every task.
   const controller = new AbortController();
@@ -395,7 +395,6 @@ export async function runPipeline(run: PipelineRun, deps: PipelineDeps): Promise
       });
     }
     const ownNarration = Boolean(given ?? input.narration);
-    ownTotalWords = ownWords;
 
     // A given script is streamed as written; otherwise the writer writes it.
     const writer = given ? scriptAsWriter(given) : deps.writer;
@@ -425,8 +424,10 @@ export async function runPipeline(run: PipelineRun, deps: PipelineDeps): Promise
         if (countWords(spoken) === 0) continue;
         narrationWords += countWords(spoken);
         const segment: Segment = { ...event.segment, narration: spoken, index: work.length };
-        // The planned narration line: a person's whole text scaled to the target; else the target spread evenly.
-        const line = ownNarration ? (plan.targetWords * narrationWords) / Math.max(1, ownTotalWords) : (plan.targetWords * (work.length + 1)) / Math.max(work.length + 1, plannedSegments);
+        // The planned narration line: the target spread evenly over the planned segments. It depends on
+        // nothing written later, so a storyboard rendered again (a re-roll, a new line) keeps every
+        // segment before the change exactly as it was, and their encoded clips come from the cache.
+        const line = (plan.targetWords * (work.length + 1)) / Math.max(work.length + 1, plannedSegments);
         plannedEnds.set(segment.index, plannedEndSec(plan, line, segment.index));
         const decision = review ? review(segment, work.map((w) => w.segment), meta) : ({ action: 'go' } as const);
         if (work.length === 0) {
