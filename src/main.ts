@@ -143,16 +143,16 @@ export function createRuntime(config: Config, log: Logger = loggerFor(config), o
 export function createPipelineDeps(config: Config, log: Logger, overrides: Partial<PipelineDeps> = {}): PipelineDeps {
   const assembler = overrides.assembler ?? new FfmpegAssembler({ renderConcurrency: config.concurrency.render });
   const music = overrides.music ?? new MusicLibrary({ dir: join(PROJECT_ROOT, 'music'), onWarning: (message) => log.warn(message) });
-  const concurrency = { images: config.concurrency.images, speech: config.concurrency.speech };
+  // One bound per provider, process-wide: N jobs at once make no more calls than one would.
+  const limits = config.concurrency;
   const openai = config.openai;
   if (!openai) {
     return {
       writer: new OfflineScriptWriter(),
-      images: new OfflineIllustrator(),
-      speech: new EspeakSpeech(),
+      images: limitImages(new OfflineIllustrator(), limits.images),
+      speech: limitSpeech(new EspeakSpeech(), limits.speech),
       music,
       assembler,
-      concurrency,
       ...overrides,
     };
   }
@@ -161,11 +161,10 @@ export function createPipelineDeps(config: Config, log: Logger, overrides: Parti
   return {
     writer: providers.writer,
     fixer: providers.fixer,
-    images: limitImages(providers.images, config.concurrency.images),
-    speech: limitSpeech(providers.speech, config.concurrency.speech),
+    images: limitImages(providers.images, limits.images),
+    speech: limitSpeech(providers.speech, limits.speech),
     music,
     assembler,
-    concurrency,
     voice: openai.ttsVoice,
     reviewFor: (profile) => createSegmentReview(profile),
     estimateCost: (usage) =>

@@ -1,7 +1,7 @@
 /**
- * Process-wide bounds on a provider's calls. The pipeline bounds calls within one job; these bound
- * them across every job in the process, so N jobs at once do not make N times the calls a provider
- * allows (and answer with 429s).
+ * Process-wide bounds on a provider's calls, the only ones: they bound calls across every job in
+ * the process (and within one), so N jobs at once do not make N times the calls a provider allows
+ * (and answer with 429s). A waiting call leaves at once when its job is cancelled.
  */
 import PQueue from 'p-queue';
 import type { ImageProvider, SpeechProvider } from '../pipeline/ports.js';
@@ -21,6 +21,6 @@ export function limitSpeech(provider: SpeechProvider, concurrency: number): Spee
     offline: provider.offline,
     model: provider.model,
     synthesize: (request, signal) => queue.add(() => provider.synthesize(request, signal), signal ? { signal } : {}),
-    ...(provider.wordsPerSecond ? { wordsPerSecond: (lang: string) => provider.wordsPerSecond?.(lang) ?? 2.5 } : {}),
+    ...(provider.wordsPerSecond ? { wordsPerSecond: provider.wordsPerSecond.bind(provider) } : {}),
   };
 }

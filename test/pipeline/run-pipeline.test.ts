@@ -25,7 +25,6 @@ function deps(overrides: Partial<PipelineDeps> = {}): PipelineDeps & { assembler
     speech: new MemorySpeech(),
     music: new MemoryMusic(),
     assembler: new MemoryAssembler(),
-    concurrency: { images: 4, speech: 4 },
     ...overrides,
   } as PipelineDeps & { assembler: MemoryAssembler; images: MemoryImages };
 }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { validateVideoRequest } from '../../../src/core/request.js';
 import { createSegmentReview } from '../../../src/pipeline/dedup.js';
+import { limitImages, limitSpeech } from '../../../src/providers/limit.js';
 import { estimateCost } from '../../../src/pipeline/pricing.js';
 import { runPipeline, type PipelineDeps } from '../../../src/pipeline/run-pipeline.js';
 import { MemoryAssembler, MemoryMusic } from '../../../src/providers/memory/index.js';
@@ -43,12 +44,11 @@ describe('the pipeline on OpenAI providers', () => {
     return {
       writer: providers.writer,
       fixer: providers.fixer,
-      images: providers.images,
-      speech: providers.speech,
+      images: limitImages(providers.images, 4),
+      speech: limitSpeech(providers.speech, 4),
       music: new MemoryMusic(),
       assembler: new MemoryAssembler(),
-      concurrency: { images: 4, speech: 4 },
-      reviewFor: (profile) => createSegmentReview(profile),
+        reviewFor: (profile) => createSegmentReview(profile),
       estimateCost: (usage) =>
         estimateCost({
           llmModel: 'gpt-4o-mini',
