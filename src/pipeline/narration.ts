@@ -6,11 +6,9 @@
  * voice's measured speaking rate for the language. Whatever a writer sends back (a model that
  * ignores the count, injected text) is cut to a bounded share per segment and in total.
  */
-import { countWords, splitSentences } from './segmenting.js';
+import { countWords, splitSentences, WORDS_PER_SECOND } from './segmenting.js';
 import { GAP_SEC, LEAD_IN_SEC, TAIL_SEC } from './timeline.js';
 
-/** When the voice does not say its rate: ~150 words a minute. */
-export const DEFAULT_WORDS_PER_SECOND = 2.5;
 /** A segment may run this much over its share before it is cut. */
 export const SEGMENT_CAP = 1.8;
 /** The whole narration may run this much over the asked words before the rest is dropped. */
@@ -53,7 +51,7 @@ export interface NarrationPlan {
   maxTotalWords: number;
 }
 
-export function planNarration(durationSec: number, segments: number, wordsPerSecond = DEFAULT_WORDS_PER_SECOND): NarrationPlan {
+export function planNarration(durationSec: number, segments: number, wordsPerSecond = WORDS_PER_SECOND): NarrationPlan {
   const pauses = LEAD_IN_SEC + TAIL_SEC + GAP_SEC * Math.max(0, segments - 1);
   const voiceSec = Math.max(durationSec * 0.5, durationSec - pauses);
   const targetWords = Math.max(4, Math.round(voiceSec * wordsPerSecond));

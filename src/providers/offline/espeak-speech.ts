@@ -7,7 +7,8 @@
 import { spawn } from 'node:child_process';
 import { childProcessEnv } from '../../config.js';
 import { ReelforgeError, isAbortError, throwIfCancelled, cancelled } from '../../core/errors.js';
-import { splitSentences } from '../../pipeline/segmenting.js';
+import PQueue from 'p-queue';
+import { splitSentences, WORDS_PER_SECOND } from '../../pipeline/segmenting.js';
 import type { SpeechMark, SpeechProvider, SpeechRequest, SpeechResult, WordTiming } from '../../pipeline/ports.js';
 import { concatWav } from '../wav.js';
 import { layoutWords, MEASURE_WORD_GAP, parseSentencePhonemes, parseTokenPhonemes, soundRuns, wavSamples } from './espeak-words.js';
@@ -91,7 +92,7 @@ export class EspeakSpeech implements SpeechProvider {
 
   wordsPerSecond(lang: string): number {
     const primary = lang.trim().toLowerCase().split(/[-_]/)[0] ?? '';
-    return (WORDS_PER_SECOND_AT_165[primary] ?? 2.5) * (this.wordsPerMinute / 165);
+    return (WORDS_PER_SECOND_AT_165[primary] ?? WORDS_PER_SECOND) * (this.wordsPerMinute / 165);
   }
 
   async synthesize(request: SpeechRequest, signal?: AbortSignal): Promise<SpeechResult> {
@@ -106,11 +107,23 @@ export class EspeakSpeech implements SpeechProvider {
     const onAbort = (): void => controller.abort(signal?.reason);
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      const spoken = await mapBounded(sentences, this.concurrency, controller, async (sentence) => {
-        const clip = await runEspeak(this.binary, args, sentence, controller.signal);
-        const words = this.wordTimings ? await this.measureWords(voice, sentence, clip, controller.signal) : undefined;
-        return { clip, words };
-      });
+      const queue = new PQueue({ concurrency: this.concurrency });
+      const tasks = sentences.map((sentence) =>
+        queue.add(
+          async () => {
+            const clip = await runEspeak(this.binary, args, sentence, controller.signal);
+            const words = this.wordTimings ? await this.measureWords(voice, sentence, clip, controller.signal) : undefined;
+            return { clip, words };
+          },
+          { signal: controller.signal },
+        ),
+      );
+      // The first failure stops its siblings (running ones are killed, waiting ones never start).
+      for (const task of tasks) task.catch((error: unknown) => controller.abort(error));
+      const settled = await Promise.allSettled(tasks);
+      const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+      if (failure) throw controller.signal.reason instanceof Error ? controller.signal.reason : failure.reason;
+      const spoken = settled.map((s) => (s as PromiseFulfilledResult<{ clip: Buffer; words: WordTiming[] | undefined }>).value);
       const joined = concatWav(
         spoken.map((s) => s.clip),
         this.gapSec,
@@ -171,33 +184,6 @@ export class EspeakSpeech implements SpeechProvider {
 
 function round3(v: number): number {
   return Math.round(v * 1000) / 1000;
-}
-
-async function mapBounded<T, R>(
-  items: readonly T[],
-  limit: number,
-  controller: AbortController,
-  work: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length && !controller.signal.aborted) {
-      const i = next++;
-      try {
-        results[i] = await work(items[i] as T);
-      } catch (error) {
-        controller.abort(error);
-        throw error;
-      }
-    }
-  };
-  const settled = await Promise.allSettled(Array.from({ length: Math.min(limit, items.length) }, worker));
-  const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-  // The first failure is the cause; the others are siblings killed because of it.
-  if (failure) throw controller.signal.reason instanceof Error ? controller.signal.reason : failure.reason;
-  if (controller.signal.aborted) throw cancelled();
-  return results;
 }
 
 function runEspeak(binary: string, args: string[], text: string, signal: AbortSignal): Promise<Buffer> {

@@ -8,12 +8,11 @@ import { z } from 'zod';
 import { ReelforgeError, throwIfCancelled } from '../../core/errors.js';
 import { MOODS, type ScriptMeta, type Segment, type StoryContext, type VisualBible } from '../../pipeline/model.js';
 import type { ScriptEvent, ScriptInput, ScriptWriter } from '../../pipeline/ports.js';
+import { WORDS_PER_SECOND } from '../../pipeline/segmenting.js';
 import { JsonArrayStreamer } from './json-array-stream.js';
 import type { OpenAiLlm } from './llm.js';
 import { loadPrompt, promptTemplate } from './prompts.js';
 
-/** ~2.5 spoken words a second (the design notes' pace). */
-export const WORDS_PER_SECOND = 2.5;
 
 const segmentWithNarration = z.object({
   narration: z.string().trim().min(1),
