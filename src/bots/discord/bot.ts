@@ -20,7 +20,6 @@ import type { JobQueue } from '../../queue/types.js';
 import type { SettingsStore } from '../../store/settings.js';
 import { retryInBackground, type BackgroundOutcome, type RetryTiming } from '../shared/background-retry.js';
 import { errorText } from '../shared/i18n.js';
-import type { Admission } from '../shared/submit-video.js';
 import { ADMIN_COMMANDS, adminCommand } from './admin-commands.js';
 import { cancelButton, cancelCommand } from './cancel.js';
 import { commandDefinitions } from './commands.js';
@@ -46,8 +45,6 @@ export interface DiscordBotOptions {
   /** The notifier the job processor uses in this process, so bot and worker edits are ordered; made when absent. */
   notifier?: DiscordNotifier;
   log?: DiscordLog;
-  /** Checked for every /video before anything is queued (allow-lists, limits, budget). */
-  admit?: Admission;
   /** /storyboard. */
   storyboards?: StoryboardService;
   /** The bot cannot go on (a refused token, a gateway closed for good): the service should shut down. */
@@ -79,7 +76,6 @@ export function createDiscordBot(options: DiscordBotOptions): DiscordBot {
     adminIds: options.adminIds,
     notifier,
     log,
-    ...(options.admit ? { admit: options.admit } : {}),
   };
   const client = new Client({ intents: [GatewayIntentBits.Guilds], rest: { api: options.apiBase } });
   watchRateLimits(client.rest, log);

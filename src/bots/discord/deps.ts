@@ -3,7 +3,6 @@ import { MessageFlags } from 'discord.js';
 import type { JobQueue, JobInfo } from '../../queue/types.js';
 import type { SettingsStore } from '../../store/settings.js';
 import { isAdmin } from '../shared/admin.js';
-import type { Admission } from '../shared/submit-video.js';
 import type { StoryboardService } from '../shared/storyboard-drafts.js';
 import type { DiscordNotifier } from './notifier.js';
 import type { DiscordLog } from './rest.js';
@@ -16,8 +15,6 @@ export interface DiscordBotDeps {
   adminIds: ReadonlySet<string>;
   notifier: DiscordNotifier;
   log: DiscordLog;
-  /** Checked for every /video before anything is queued (allow-lists, limits, budget). */
-  admit?: Admission;
   /** /storyboard; absent: the command answers that it is not available. */
   storyboards?: StoryboardService;
   /** Aborted when the bot stops: background work (storyboard expiry) ends. */

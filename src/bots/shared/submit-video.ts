@@ -1,6 +1,7 @@
 /**
- * The `/video` submission flow, one for every chat platform: validate, admit, acknowledge in the
- * chat (the progress message), apply an admin's tier override and the chat's caption style, enqueue. The platform supplies only
+ * The `/video` submission flow, one for every chat platform: validate, acknowledge in the chat (the
+ * progress message), apply an admin's tier override and the chat's caption style, enqueue (the
+ * queue the bots get checks the allow-lists, limits and budget: src/access/admission.ts). The platform supplies only
  * how to answer: a refusal before anything was shown, the acknowledgement that yields the job's
  * chat target, and what to do with a duplicate. The place in line is not sent from here: the queue
  * announces every waiting job and the queue relay shows it (one sender).
@@ -15,14 +16,10 @@ import type { SettingsStore } from '../../store/settings.js';
 
 export type Log = Logger;
 
-/** Decides whether a valid request may be made at all (allow-lists, daily limits, budget); throws a ReelforgeError to refuse. */
-export type Admission = (request: VideoRequest, owner: JobOwner) => Promise<void>;
-
 export interface SubmitVideoDeps {
   queue: JobQueue;
   settings: SettingsStore;
   log: Log;
-  admit?: Admission;
 }
 
 export interface VideoSubmission<T extends ChatTarget> {
@@ -54,7 +51,6 @@ export async function submitVideo<T extends ChatTarget>(deps: SubmitVideoDeps, s
   let request: VideoRequest;
   try {
     request = submission.prepared ? submission.prepared.request : validateVideoRequest(submission.raw);
-    await deps.admit?.(request, submission.owner);
   } catch (thrown: unknown) {
     const error = toReelforgeError(thrown);
     await submission.refuse(error);

@@ -19,7 +19,6 @@ import { videoCommand } from './video-command.js';
 import { storyboardCommand } from './storyboard-command.js';
 import { remakeButtons } from './remake-buttons.js';
 import type { StoryboardService } from '../shared/storyboard-drafts.js';
-import type { Admission } from '../shared/submit-video.js';
 
 export interface CreateTelegramBotOptions {
   token: string;
@@ -33,8 +32,6 @@ export interface CreateTelegramBotOptions {
   notifier?: TelegramNotifier;
   uploadLimitBytes?: number;
   log?: Log;
-  /** Checked for every /video before anything is queued (allow-lists, limits, budget). */
-  admit?: Admission;
   /** /storyboard and the buttons under delivered videos. */
   storyboards?: StoryboardService;
   /** Aborted when the bot stops (ends background timers). */
@@ -56,7 +53,6 @@ export function createTelegramBot(options: CreateTelegramBotOptions): Bot {
       options.notifier ??
       new TelegramNotifier({ api: bot.api, log, ...(options.uploadLimitBytes ? { uploadLimitBytes: options.uploadLimitBytes } : {}) }),
     log,
-    ...(options.admit ? { admit: options.admit } : {}),
     ...(options.storyboards ? { storyboards: options.storyboards } : {}),
     ...(options.stopping ? { stopping: options.stopping } : {}),
   };

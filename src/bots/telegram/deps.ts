@@ -6,7 +6,6 @@ import type { SettingsStore } from '../../store/settings.js';
 import { isAdmin } from '../shared/admin.js';
 import { pickLocale, type BotLocale } from '../shared/i18n.js';
 import type { TelegramNotifier } from './notifier.js';
-import type { Admission } from '../shared/submit-video.js';
 import type { StoryboardService } from '../shared/storyboard-drafts.js';
 
 export type Log = Logger;
@@ -18,8 +17,6 @@ export interface TelegramBotDeps {
   adminIds: ReadonlySet<string>;
   notifier: TelegramNotifier;
   log: Log;
-  /** Who may make a video, and how many (allow-lists, limits, budget): checked before anything is queued. */
-  admit?: Admission;
   /** /storyboard and the buttons under delivered videos; absent: no /storyboard. */
   storyboards?: StoryboardService;
   /** Aborted when the bot stops: background work (storyboard expiry) ends. */

@@ -1,5 +1,5 @@
 /**
- * /video <seconds> <topic>: parsed here, then the shared submission flow (validate, admit,
+ * /video <seconds> <topic>: parsed here, then the shared submission flow (validate,
  * acknowledge with the progress message, tier override, enqueue). It never waits for the render.
  */
 import { Composer, type Context } from 'grammy';
