@@ -88,7 +88,7 @@ export function cachedSpeech(provider: SpeechProvider, dir: string, options: Cac
   return {
     offline: provider.offline,
     model: provider.model,
-    ...(provider.wordsPerSecond ? { wordsPerSecond: (lang: string) => provider.wordsPerSecond?.(lang) ?? 2.5 } : {}),
+    ...(provider.wordsPerSecond ? { wordsPerSecond: provider.wordsPerSecond.bind(provider) } : {}),
     async synthesize(request: SpeechRequest, signal?: AbortSignal): Promise<SpeechResult> {
       const key = contentKey({
         kind: 'speech',

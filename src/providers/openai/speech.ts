@@ -7,6 +7,7 @@
 import type { SpeechCreateParams } from 'openai/resources/audio/speech';
 import { ReelforgeError } from '../../core/errors.js';
 import type { SpeechProvider, SpeechRequest, SpeechResult } from '../../pipeline/ports.js';
+import { WORDS_PER_SECOND } from '../../pipeline/segmenting.js';
 import { concatWav } from '../wav.js';
 import { isUnsupportedFieldError, withRetry, type OpenAiConnection } from './client.js';
 
@@ -35,7 +36,7 @@ export class OpenAiSpeech implements SpeechProvider {
   }
 
   wordsPerSecond(): number {
-    return (this.options.wordsPerSecond ?? 2.5) * (this.options.speed ?? 1);
+    return (this.options.wordsPerSecond ?? WORDS_PER_SECOND) * (this.options.speed ?? 1);
   }
 
   async synthesize(request: SpeechRequest, signal?: AbortSignal): Promise<SpeechResult> {

@@ -164,7 +164,7 @@ export class OpenAiWordTimer {
     return {
       offline: speech.offline,
       model: speech.model,
-      ...(speech.wordsPerSecond ? { wordsPerSecond: (lang: string) => speech.wordsPerSecond?.(lang) ?? 2.5 } : {}),
+      ...(speech.wordsPerSecond ? { wordsPerSecond: speech.wordsPerSecond.bind(speech) } : {}),
       synthesize: async (request: SpeechRequest, signal?: AbortSignal): Promise<SpeechResult> => {
         const result = await speech.synthesize(request, signal);
         if (result.words?.length) return result;
