@@ -559,6 +559,8 @@ export function createStoryboardService(
       const { storyboard, usage } = await writeStoryboard(deps.writer, request, {
         ...(options.signal ? { signal: options.signal } : {}),
         ...(options.take ? { take: options.take } : {}),
+        // Sized for the voice that will speak it, as the CLI's storyboard and every render are.
+        ...(deps.speech.wordsPerSecond ? { wordsPerSecond: deps.speech.wordsPerSecond(request.lang) } : {}),
       });
       const scriptUsd = deps.estimateCost?.({ llm: usage, imagesGenerated: 0, width: 0, height: 0, ttsCharacters: 0 }) ?? 0;
       return { storyboard, scriptUsd };
