@@ -22,7 +22,7 @@ import { applyChanges, storyboardRequest, type StoryboardChange } from '../../pi
 import { errorText, storyboardTexts } from '../shared/i18n.js';
 import { mayControl } from '../shared/storyboard-drafts.js';
 import { submitVideo } from '../shared/submit-video.js';
-import { ephemeral, noMentions, type DiscordBotDeps } from './deps.js';
+import { deferToTarget, ephemeral, noMentions, type DiscordBotDeps } from './deps.js';
 import { REMAKE_PREFIX } from './messages.js';
 
 const ACTION = /^reelforge:rm:(roll|edit|voice|scene|use|modal):([A-Za-z0-9]+)(?::(.+))?$/;
@@ -50,21 +50,7 @@ async function queueRemake(deps: DiscordBotDeps, i: Remakeable, jobId: string, k
     refuse: async (error) => {
       await i.reply({ content: errorText(error, i.locale), flags: ephemeral, allowedMentions: noMentions });
     },
-    acknowledge: async () => {
-      const progress = await i.deferReply({ withResponse: true });
-      const progressMessageId = progress.resource?.message?.id;
-      return {
-        platform: 'discord',
-        applicationId: deps.applicationId,
-        interactionToken: i.token,
-        interactionCreatedAt: i.createdTimestamp,
-        channelId: i.channelId ?? '',
-        ...(i.guildId ? { guildId: i.guildId } : {}),
-        ...(progressMessageId ? { progressMessageId } : {}),
-        locale: i.locale,
-        ...(i.attachmentSizeLimit ? { attachmentSizeLimit: i.attachmentSizeLimit } : {}),
-      };
-    },
+    acknowledge: () => deferToTarget(deps, i),
   });
 }
 

@@ -24,7 +24,7 @@ import { applyChanges, storyboardRequest, type StoryboardChange } from '../../pi
 import { errorText, storyboardTexts } from '../shared/i18n.js';
 import { closedDraftText, draftKey, draftText, mayControl, readDraft, saveDraft, takeDraft, type Draft } from '../shared/storyboard-drafts.js';
 import { submitVideo, withTierOverride } from '../shared/submit-video.js';
-import { ephemeral, noMentions, type DiscordBotDeps } from './deps.js';
+import { deferToTarget, ephemeral, noMentions, type DiscordBotDeps } from './deps.js';
 import { MAX_CONTENT_CHARS } from './messages.js';
 import { describeDiscordError } from './rest.js';
 
@@ -167,22 +167,8 @@ export async function storyboardButton(deps: DiscordBotDeps, i: ButtonInteractio
       scheduleExpiry(deps, i.client.rest, i.channelId, i.message.id, taken);
       await i.reply({ content: errorText(error, i.locale), flags: ephemeral, allowedMentions: noMentions });
     },
-    acknowledge: async () => {
-      // A new message follows the job, as for /video; the storyboard message keeps the scenes.
-      const progress = await i.deferReply({ withResponse: true });
-      const progressMessageId = progress.resource?.message?.id;
-      return {
-        platform: 'discord',
-        applicationId: deps.applicationId,
-        interactionToken: i.token,
-        interactionCreatedAt: i.createdTimestamp,
-        channelId: i.channelId,
-        ...(i.guildId ? { guildId: i.guildId } : {}),
-        ...(progressMessageId ? { progressMessageId } : {}),
-        locale: i.locale,
-        ...(i.attachmentSizeLimit ? { attachmentSizeLimit: i.attachmentSizeLimit } : {}),
-      };
-    },
+    // A new message follows the job, as for /video; the storyboard message keeps the scenes.
+    acknowledge: () => deferToTarget(deps, i),
   });
   if (outcome.kind === 'not_queued') {
     await saveDraft(deps.settings, key, taken);

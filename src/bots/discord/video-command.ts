@@ -6,7 +6,7 @@ import type { ChatInputCommandInteraction } from 'discord.js';
 import type { DiscordTarget } from '../../core/chat-target.js';
 import { errorText } from '../shared/i18n.js';
 import { submitVideo } from '../shared/submit-video.js';
-import { ephemeral, noMentions, type DiscordBotDeps } from './deps.js';
+import { deferToTarget, ephemeral, noMentions, type DiscordBotDeps } from './deps.js';
 
 export async function videoCommand(deps: DiscordBotDeps, i: ChatInputCommandInteraction): Promise<void> {
   await submitVideo<DiscordTarget>(deps, {
@@ -24,21 +24,9 @@ export async function videoCommand(deps: DiscordBotDeps, i: ChatInputCommandInte
       await i.reply({ content: errorText(error, i.locale), flags: ephemeral, allowedMentions: noMentions });
     },
     acknowledge: async () => {
-      // Inside Discord's 3 s window, before anything that waits on storage or the queue.
-      const deferred = await i.deferReply({ withResponse: true });
+      const target = await deferToTarget(deps, i);
       deps.log.info('discord /video deferred', { interactionId: i.id, ackMs: Date.now() - i.createdTimestamp });
-      const progressMessageId = deferred.resource?.message?.id;
-      return {
-        platform: 'discord',
-        applicationId: deps.applicationId,
-        interactionToken: i.token,
-        interactionCreatedAt: i.createdTimestamp,
-        channelId: i.channelId,
-        ...(i.guildId ? { guildId: i.guildId } : {}),
-        ...(progressMessageId ? { progressMessageId } : {}),
-        locale: i.locale,
-        ...(i.attachmentSizeLimit ? { attachmentSizeLimit: i.attachmentSizeLimit } : {}),
-      };
+      return target;
     },
   });
 }
