@@ -95,4 +95,30 @@ describe('reelforge bot (Telegram, local queue, offline pipeline)', () => {
     expect(probe.durationSec).toBeGreaterThan(9);
     expect(fake.botMessages(chat.id).filter((m) => !m.upload)).toHaveLength(1);
   }, 400_000);
+
+  it('a /video whose handler was still answering when the bot was SIGKILLed is delivered after the restart (the update was not confirmed)', async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'reelforge-service-'));
+    const first = startBot();
+    await waitFor('the first bot to start', () => (/telegram bot started/.test(first.output()) ? true : undefined), 60_000, first.output);
+    const user: FakeUser = { id: 88, first_name: 'Cleo', language_code: 'en' };
+    const chat = fake.privateChat(user);
+    // The acknowledgement hangs (a dropped connection after 8 s): the handler has not enqueued yet.
+    fake.faultPlan = (method, params) => (method === 'sendMessage' && Number(params.chat_id) === chat.id ? { timeoutMs: 8000 } : undefined);
+    fake.sendUserMessage(chat, user, '/video 10 Tea in the mountains');
+    const hanging = await fake.waitFor(
+      () => fake.calls.find((c) => c.method === 'sendMessage' && Number(c.params.chat_id) === chat.id),
+      60_000,
+      'the hanging acknowledgement',
+    );
+    // The bot polls again meanwhile (@grammyjs/runner's next poll confirmed the update here).
+    await fake.waitFor(() => fake.calls.find((c) => c.method === 'getUpdates' && c.at > hanging.at), 30_000, 'the next poll');
+    first.child.kill('SIGKILL');
+    await exited(first.child);
+    fake.faultPlan = undefined;
+
+    const second = startBot();
+    const delivered = await waitFor('the video after restart', () => (videos(chat.id).length > 0 ? videos(chat.id) : undefined), 240_000, second.output);
+    expect(delivered).toHaveLength(1);
+    expect(fake.botMessages(chat.id).filter((m) => !m.upload)).toHaveLength(1);
+  }, 400_000);
 });

@@ -1,6 +1,6 @@
 /**
- * Starts the Telegram bot in the configured mode: long polling with @grammyjs/runner (default), or
- * a webhook on node:http that checks Telegram's secret token on every request. Also registers the
+ * Starts the Telegram bot in the configured mode: long polling (default; src/bots/telegram/poller.ts
+ * confirms an update only after its handler has finished), or a webhook on node:http that checks Telegram's secret token on every request. Also registers the
  * command menu (in the background: the bot never waits on it) and relays queue announcements to
  * chats. `stop()` is idempotent.
  *
@@ -13,13 +13,13 @@ import { silentLogger, type Logger } from '../../log.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
-import { run, type RunnerHandle } from '@grammyjs/runner';
 import { BotError, type Bot, type Context } from 'grammy';
 import type { Update } from 'grammy/types';
 import { ReelforgeError } from '../../core/errors.js';
 import { retryInBackground, type RetryTiming } from '../shared/background-retry.js';
 import { createTelegramBot, type CreateTelegramBotOptions } from './bot.js';
 import { registerCommands } from './commands-menu.js';
+import { startPolling, type UpdatePoller } from './poller.js';
 import { TelegramNotifier } from './notifier.js';
 import { telegramUnrecoverable, toTelegramError } from './api.js';
 import { relayQueueEvents } from '../../jobs/queue-relay.js';
@@ -52,6 +52,10 @@ const ALLOWED_UPDATES = ['message', 'callback_query'] as const;
 const MAX_UPDATE_BYTES = 1 << 20;
 /** On stop, updates still being handled get this long to finish. */
 const DRAIN_MS = 10_000;
+/** A webhook request waits this long for its update to be handled before it is answered anyway. */
+const WEBHOOK_HOLD_MS = 50_000;
+/** How long a handled update's id is remembered, to answer Telegram's redelivery at once. */
+const HANDLED_MEMORY_MS = 10 * 60_000;
 
 export async function startTelegramBot(options: StartTelegramBotOptions): Promise<RunningTelegramBot> {
   const log = options.log ?? silentLogger();
@@ -96,9 +100,8 @@ export async function startTelegramBot(options: StartTelegramBotOptions): Promis
     if (options.mode.kind === 'polling') {
       // getUpdates refuses to work while a webhook is set.
       await essential('remove the webhook', () => bot.api.deleteWebhook());
-      const handle: RunnerHandle = run(bot, {
-        runner: { fetch: { timeout: options.mode.timeoutSec ?? 30, allowed_updates: ALLOWED_UPDATES }, silent: true },
-      });
+      // Each update is confirmed to Telegram only once handled (a crash means a redelivery, not a loss).
+      const handle = startPolling(bot, { timeoutSec: options.mode.timeoutSec ?? 30, allowedUpdates: ALLOWED_UPDATES, log });
       watchRunner(handle, fatal, () => stopped);
       return {
         bot,
@@ -108,7 +111,7 @@ export async function startTelegramBot(options: StartTelegramBotOptions): Promis
           if (stopped) return;
           stopped = true;
           await stopCommon();
-          if (handle.isRunning()) await handle.stop();
+          await handle.stop(DRAIN_MS);
         },
       };
     }
@@ -147,8 +150,8 @@ async function essential<T>(what: string, call: () => Promise<T>): Promise<T> {
   }
 }
 
-/** The runner retries transient fetch failures itself; its task ends in an error only for 401, 409 or after hours of failures. */
-function watchRunner(handle: RunnerHandle, fatal: (error: ReelforgeError) => void, stopped: () => boolean): void {
+/** The poller retries transient fetch failures itself; its task ends in an error only for 401 or 409. */
+function watchRunner(handle: UpdatePoller, fatal: (error: ReelforgeError) => void, stopped: () => boolean): void {
   const task = handle.task();
   if (!task) return;
   task.then(
@@ -168,9 +171,14 @@ interface WebhookServer {
 }
 
 /**
- * The webhook endpoint. Each update is acknowledged (200) as soon as it is read and checked, then
- * handled after the response: a slow update (a 429 retry_after, a slow queue) never holds
- * Telegram's request, never times out into a redelivery, and its errors go to `bot.catch`.
+ * The webhook endpoint. An update is answered 200 only once it has been handled (a /video is
+ * enqueued), so a crash before then makes Telegram deliver it again instead of losing it; the
+ * idempotency key turns that redelivery into the same job. A slow update never kills the process
+ * (our own server has no handler timeout); if Telegram gives up waiting and sends the update again
+ * while it is still being handled, the second request waits for the same handling, and one handled
+ * in the last minutes is answered at once. Only an update still unhandled after `WEBHOOK_HOLD_MS`
+ * is answered before it is done (so a request is never held past Telegram's own timeout); a crash in
+ * that residue of time can still lose it.
  */
 async function startWebhookServer(
   bot: Bot,
@@ -178,7 +186,9 @@ async function startWebhookServer(
   log: Logger,
   fatal: (error: ReelforgeError) => void,
 ): Promise<WebhookServer> {
-  const inFlight = new Set<Promise<void>>();
+  const inFlight = new Map<number, Promise<void>>();
+  /** update_id -> when it was handled; a redelivery of one of these is answered 200 at once. */
+  const handled = new Map<number, number>();
   const expected = Buffer.from(mode.secret);
   let closing = false;
 
@@ -191,6 +201,15 @@ async function startWebhookServer(
     }
   };
 
+  const remember = (id: number): void => {
+    const now = Date.now();
+    handled.set(id, now);
+    for (const [key, at] of handled) {
+      if (handled.size <= 10_000 && now - at < HANDLED_MEMORY_MS) break;
+      handled.delete(key);
+    }
+  };
+
   const receive = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     if (req.method !== 'POST') return answer(res, 405, 'method not allowed');
     const header = req.headers['x-telegram-bot-api-secret-token'];
@@ -199,10 +218,26 @@ async function startWebhookServer(
     if (closing) return answer(res, 503, 'shutting down'); // Telegram delivers it again later.
     const update = await readUpdate(req);
     if (!update) return answer(res, 400, 'bad update');
+    const id = update.update_id;
+    if (handled.has(id)) return answer(res, 200, 'ok');
+    let work = inFlight.get(id);
+    if (!work) {
+      work = handleUpdate(update)
+        .catch((error: unknown) => log.error('telegram update failed', { updateId: id, error: String(error) }))
+        .finally(() => {
+          inFlight.delete(id);
+          remember(id);
+        });
+      inFlight.set(id, work);
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const held = await Promise.race([
+      work.then(() => 'done' as const),
+      new Promise<'held'>((resolve) => (timer = setTimeout(() => resolve('held'), WEBHOOK_HOLD_MS))),
+    ]);
+    clearTimeout(timer);
+    if (held === 'held') log.warn('telegram update still being handled; acknowledged before it finished', { updateId: id });
     answer(res, 200, 'ok');
-    const work = handleUpdate(update).catch((error: unknown) => log.error('telegram update failed', { updateId: update.update_id, error: String(error) }));
-    inFlight.add(work);
-    void work.finally(() => inFlight.delete(work));
   };
 
   const server: Server = createServer((req, res) => {
@@ -230,7 +265,7 @@ async function startWebhookServer(
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       // Updates already acknowledged finish (their replies go out) before the process goes.
-      const drained = Promise.all([...inFlight]).then(() => undefined);
+      const drained = Promise.all([...inFlight.values()]).then(() => undefined);
       const timer = new Promise<void>((resolve) => setTimeout(resolve, DRAIN_MS).unref());
       await Promise.race([drained, timer]);
       server.closeAllConnections();

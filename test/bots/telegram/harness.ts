@@ -1,6 +1,6 @@
 /**
  * One running system for bot tests: the fake Bot API, the real grammY bot (long polling through
- * @grammyjs/runner), a LocalJobQueue in a temp DATA_DIR working jobs with the real video-job
+ * src/bots/telegram/poller.ts), a LocalJobQueue in a temp DATA_DIR working jobs with the real video-job
  * processor, the TelegramNotifier, and a fake render that makes real MP4s.
  */
 import { loggerInto, type LoggedLine } from '../../helpers/logs.js';
