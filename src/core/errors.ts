@@ -158,6 +158,11 @@ export function interrupted(): ReelforgeError<'cancelled'> {
   return cancelled('The worker is shutting down; the job will resume.', { retryable: true });
 }
 
+/** This worker lost its hold on the job (its lock could not be renewed): another run has it. */
+export function lostJob(): ReelforgeError<'cancelled'> {
+  return cancelled('This worker lost the job (its lock could not be renewed); it runs again elsewhere.', { retryable: true });
+}
+
 /** A file of `bytes` (when known) does not fit a destination that takes `limitBytes` (when known). */
 export function tooLarge(
   bytes: number | undefined,

@@ -131,6 +131,8 @@ export function createVideoJobProcessor(deps: VideoJobDeps): JobProcessor {
         }
         onProgress({ type: 'stage', stage: 'upload', status: 'running' });
         await pending;
+        // A delivery cannot be undone: only the run that still owns the job sends the video.
+        await job.confirmOwnership?.();
         await notifier.deliver(
           target,
           {

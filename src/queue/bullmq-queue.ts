@@ -9,7 +9,7 @@
 import { DelayedError, Queue, QueueEvents, UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import { randomUUID } from 'node:crypto';
 import { ownerKey } from '../core/chat-target.js';
-import { ERROR_CODES, ReelforgeError, toReelforgeError, cancelled, interrupted } from '../core/errors.js';
+import { ERROR_CODES, ReelforgeError, toReelforgeError, cancelled, interrupted, lostJob } from '../core/errors.js';
 import type { ProgressEvent } from '../core/progress.js';
 import { closeRedis, createRedis, redactRedisUrl, redactSecrets, type Redis } from '../redis/connection.js';
 import { averageMs, DURATION_SAMPLES, estimateEtas } from './eta.js';
@@ -63,11 +63,13 @@ interface CancelledRecord {
 
 interface ActiveJob {
   controller: AbortController;
-  /** Why the signal was aborted: the owner/an admin, or this worker shutting down. */
-  reason?: 'cancel' | 'shutdown';
+  /** Why the signal was aborted: the owner/an admin, this worker shutting down, or its lock lost. */
+  reason?: 'cancel' | 'shutdown' | 'lost';
 }
 
 const CANCELLED_TTL_SEC = 7 * 24 * 3600;
+/** How long the ownership check before a delivery may wait for Redis; no answer counts as lost. */
+const OWNERSHIP_CHECK_MS = 5000;
 /** Admission holds its lock for milliseconds; a holder that died frees it after this. */
 const ADMISSION_LOCK_MS = 5000;
 /** Deletes the lock only if it is still ours (it may have expired and been taken by another). */
@@ -266,6 +268,11 @@ export class BullMqJobQueue implements JobQueue {
       maxStalledCount: this.options.maxStalledCount ?? 2,
     });
     this.worker.on('error', (error) => this.log(`queue worker: ${this.redact(error)}`));
+    // Redis says the lock is no longer ours (it expired while Redis was down or this process was
+    // late): the stalled-job check gives the job to another run, so this one stops at once.
+    this.worker.on('lockRenewalFailed', (jobIds: string[]) => {
+      for (const jobId of jobIds) this.loseJob(jobId);
+    });
     await this.beat();
     this.heartbeat = setInterval(() => void this.beat(), 5_000);
     this.heartbeat.unref();
@@ -334,6 +341,10 @@ export class BullMqJobQueue implements JobQueue {
         lastAttempt: job.attemptsMade + 1 >= (job.opts.attempts ?? 1),
         signal: entry.controller.signal,
         progress,
+        confirmOwnership: async () => {
+          if (!entry.controller.signal.aborted && !(await this.stillOwns(job, token))) this.loseJob(id);
+          if (entry.controller.signal.aborted) throw toReelforgeError(entry.controller.signal.reason);
+        },
       });
       await progressChain;
       if (entry.reason === 'cancel') throw cancelled();
@@ -345,6 +356,12 @@ export class BullMqJobQueue implements JobQueue {
       return result;
     } catch (thrown) {
       await progressChain;
+      if (entry.reason === 'lost') {
+        // Not ours to finish: if the lock is somehow still ours this puts the job back in line;
+        // otherwise Redis refuses it and the run that has the job finishes it.
+        await job.moveToWait(token).catch(() => undefined);
+        throw new WaitingError();
+      }
       if (entry.reason === 'shutdown') {
         await job.moveToWait(token);
         // Back to the front of its round, where it was, rather than behind jobs that came later.
@@ -358,6 +375,33 @@ export class BullMqJobQueue implements JobQueue {
     } finally {
       this.active.delete(id);
       void this.rerank(ownerKey(job.data.owner)).then(() => this.announce());
+    }
+  }
+
+  /** This run no longer owns the job: abort its signal so it stops (silently: another run has it). */
+  private loseJob(jobId: string): void {
+    const entry = this.active.get(jobId);
+    if (!entry || entry.controller.signal.aborted) return;
+    entry.reason = 'lost';
+    this.log(`queue worker: lost the lock of job ${jobId}; stopping this run (the job runs again)`);
+    entry.controller.abort(lostJob());
+  }
+
+  /** Whether the job's lock in Redis is still this run's (extending it); an unreachable Redis counts as no. */
+  private async stillOwns(job: VideoJob, token: string | undefined): Promise<boolean> {
+    if (!token) return true;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const answer = await Promise.race([
+        job.extendLock(token, this.options.lockDurationMs ?? 10_000),
+        new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), OWNERSHIP_CHECK_MS))),
+      ]);
+      return answer === 1;
+    } catch (error) {
+      this.log(`queue worker: could not check the lock of job ${job.id ?? ''}: ${this.redact(error)}`);
+      return false;
+    } finally {
+      clearTimeout(timer);
     }
   }
 

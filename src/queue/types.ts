@@ -77,6 +77,12 @@ export interface JobContext {
   /** Aborted on cancel or shutdown: stop provider calls and ffmpeg at once. The reason says which. */
   signal: AbortSignal;
   progress(event: ProgressEvent): void;
+  /**
+   * Resolves while this run still owns the job; otherwise aborts `signal` and throws a retryable
+   * cancel (the run ends "interrupted", silently: another run has the job). Called right before a
+   * step that cannot be undone (the delivery). Absent where a run cannot lose its job (local queue).
+   */
+  confirmOwnership?(): Promise<void>;
 }
 
 /** Runs one job. Throw a ReelforgeError: `retryable` ones are retried with backoff, others fail at once. */
