@@ -75,7 +75,8 @@ export interface ErrorParams {
   not_allowed: Record<string, never>;
   /** Which limit, its maximum, what is used, and when it resets (ISO time, minutes from now). */
   daily_limit: { limit: SpendLimitName; max: number; used: number; resetsAt: string; resetsInMin: number };
-  cancelled: Record<string, never>;
+  /** `chat_gone`: stopped because the bot can no longer post in the chat (removed, blocked, no permission). */
+  cancelled: { reason?: 'chat_gone' };
   provider_unavailable: ProviderParams;
   provider_refused: ProviderParams;
   content_policy: ProviderParams;
@@ -161,6 +162,18 @@ export function interrupted(): ReelforgeError<'cancelled'> {
 /** This worker lost its hold on the job (its lock could not be renewed): another run has it. */
 export function lostJob(): ReelforgeError<'cancelled'> {
   return cancelled('This worker lost the job (its lock could not be renewed); it runs again elsewhere.', { retryable: true });
+}
+
+/**
+ * The bot can no longer post in the job's chat (removed from the group, blocked, lost its
+ * permissions): the job stops, nobody is told (there is no one to tell), nothing is retried.
+ */
+export function chatGone(message = 'The bot can no longer post in this chat (removed, blocked or without permission).', cause?: unknown): ReelforgeError<'cancelled'> {
+  return new ReelforgeError('cancelled', message, { params: { reason: 'chat_gone' }, ...(cause !== undefined ? { cause } : {}) });
+}
+
+export function isChatGone(error: ErrorLike): boolean {
+  return paramsOf(error, 'cancelled').reason === 'chat_gone';
 }
 
 /** A file of `bytes` (when known) does not fit a destination that takes `limitBytes` (when known). */

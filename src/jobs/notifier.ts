@@ -25,4 +25,9 @@ export interface Notifier<T extends ChatTarget = ChatTarget> {
   /** Uploads the video; `signal` aborts the upload (a cancel while it is on the wire). */
   deliver(target: T, video: DeliverInput, signal?: AbortSignal): Promise<void>;
   fail(target: T, error: ReelforgeError): Promise<void>;
+  /**
+   * True once the platform said the bot can no longer post in the target's chat (removed from the
+   * group, blocked, lost its permissions): no more calls go there, and the job stops.
+   */
+  chatGone?(target: T): boolean;
 }

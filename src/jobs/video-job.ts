@@ -4,7 +4,7 @@
  * Whichever process runs the job notifies the chat, through the platform's HTTP API alone.
  */
 import type { ChatTarget } from '../core/chat-target.js';
-import { ReelforgeError, tooLarge } from '../core/errors.js';
+import { ReelforgeError, chatGone, isChatGone, tooLarge } from '../core/errors.js';
 import { applyProgress, emptySnapshot, type ProgressEvent, type ProgressSnapshot } from '../core/progress.js';
 import type { Receipt } from '../core/receipt.js';
 import { classifyJobEnd } from '../queue/job-end.js';
@@ -100,9 +100,16 @@ export function createVideoJobProcessor(deps: VideoJobDeps): JobProcessor {
         .catch((error: unknown) => log?.warn('progress edit failed', { error }));
     };
 
+    // The platform said the bot can no longer post in the chat: no more paid work for it.
+    const gone = new AbortController();
+    const checkChat = (): void => {
+      if (target && notifier?.chatGone?.(target) && !gone.signal.aborted) gone.abort(chatGone());
+    };
+
     const onProgress = (event: ProgressEvent): void => {
       snapshot = applyProgress(snapshot, event);
       job.progress(event);
+      checkChat();
       show(snapshot);
     };
 
@@ -111,7 +118,8 @@ export function createVideoJobProcessor(deps: VideoJobDeps): JobProcessor {
     const limitMs = (deps.timeLimitMs ?? jobTimeLimitMs)(job.data.request.durationSec);
     const overtime = new AbortController();
     const limitTimer = setTimeout(() => overtime.abort(timeLimitError(limitMs)), limitMs);
-    const signal = AbortSignal.any([job.signal, overtime.signal]);
+    const signal = AbortSignal.any([job.signal, overtime.signal, gone.signal]);
+    let keepFiles = false;
     try {
       log?.info('job started', { attempt: job.attempt, seconds: job.data.request.durationSec, tier: job.data.request.tier });
       // The chat's upload limit, asked once: the render aims under it, and a miss is re-encoded.
@@ -133,6 +141,8 @@ export function createVideoJobProcessor(deps: VideoJobDeps): JobProcessor {
         await pending;
         // A delivery cannot be undone: only the run that still owns the job sends the video.
         await job.confirmOwnership?.();
+        checkChat();
+        if (gone.signal.aborted) throw gone.signal.reason;
         await notifier.deliver(
           target,
           {
@@ -150,8 +160,16 @@ export function createVideoJobProcessor(deps: VideoJobDeps): JobProcessor {
       return { receipt: { ...receipt, output: path } };
     } catch (thrown: unknown) {
       // Past its time limit whatever a stage threw while stopping is a cancel: the limit is the cause.
+      // Likewise once the chat is known gone: that is why the stage stopped.
       const overLimit = overtime.signal.aborted && !job.signal.aborted;
-      const { kind, error } = classifyJobEnd(job, overLimit ? (overtime.signal.reason as ReelforgeError) : thrown);
+      const chatLeft = gone.signal.aborted && !job.signal.aborted;
+      const cause = overLimit ? (overtime.signal.reason as ReelforgeError) : chatLeft ? (gone.signal.reason as ReelforgeError) : thrown;
+      const { kind, error } = classifyJobEnd(job, cause);
+      if (isChatGone(error) && files.length > 0) {
+        // A finished video with nowhere to go is kept (pruned with the other outputs), and said where.
+        keepFiles = true;
+        log?.warn('chat gone: the finished video could not be delivered and is kept', { path: files[0], error });
+      }
       await pending;
       if (kind !== 'interrupted') {
         const message = `job ${kind === 'retry' ? 'failed, will retry' : kind}`;
@@ -169,7 +187,7 @@ export function createVideoJobProcessor(deps: VideoJobDeps): JobProcessor {
       throw error;
     } finally {
       clearTimeout(limitTimer);
-      if (target && deps.discard && files.length > 0) {
+      if (target && deps.discard && files.length > 0 && !keepFiles) {
         await deps.discard(files).catch((error: unknown) => log?.warn('could not remove job files', { error }));
       }
     }

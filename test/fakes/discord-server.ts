@@ -235,6 +235,11 @@ export class FakeDiscordServer {
     this.failures.push({ times: 1, ...rule });
   }
 
+  /** Drops every failure rule still armed. */
+  clearFailures(): void {
+    this.failures.splice(0);
+  }
+
   /** Makes the next matching requests fail with 429. */
   rateLimit(rule: RateLimitRule): void {
     this.rateLimits.push({ times: 1, ...rule });

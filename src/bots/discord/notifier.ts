@@ -14,7 +14,7 @@ import { basename } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RawFile, REST } from '@discordjs/rest';
 import type { DiscordTarget } from '../../core/chat-target.js';
-import { tooLarge, type ReelforgeError } from '../../core/errors.js';
+import { chatGone, isChatGone, tooLarge, type ReelforgeError } from '../../core/errors.js';
 import type { ProgressSnapshot } from '../../core/progress.js';
 import { formatReceiptLine } from '../../core/receipt.js';
 import type { DeliverInput, Notifier } from '../../jobs/notifier.js';
@@ -68,6 +68,8 @@ interface MessageState {
 }
 
 const STATE_IDLE_MS = 2 * 60 * 60_000;
+/** How long a channel the bot lost access to counts as gone. */
+const GONE_MEMORY_MS = 10 * 60_000;
 
 export class DiscordNotifier implements Notifier<DiscordTarget> {
   readonly platform = 'discord' as const;
@@ -77,6 +79,8 @@ export class DiscordNotifier implements Notifier<DiscordTarget> {
   private readonly editIntervalMs: number;
   private readonly defaultUploadLimitBytes: number;
   private readonly states = new Map<string, MessageState>();
+  /** Channels the bot can no longer post in -> when that was learnt: nothing more goes there for a while. */
+  private readonly gone = new Map<string, number>();
 
   constructor(options: DiscordNotifierOptions) {
     this.log = options.log ?? silentLogger();
@@ -95,7 +99,7 @@ export class DiscordNotifier implements Notifier<DiscordTarget> {
   /** Coalesces snapshots: the first is written at once, later ones at most once per interval. */
   async progress(target: DiscordTarget, snapshot: ProgressSnapshot, jobId: string): Promise<void> {
     const state = this.stateFor(target);
-    if (state.outcome) return;
+    if (state.outcome || this.chatGone(target)) return;
     // A "queued" view arriving after the job started (the bot and the worker race) never replaces live progress.
     if (!snapshot.running && state.sawRunning) return;
     if (snapshot.running) state.sawRunning = true;
@@ -117,6 +121,7 @@ export class DiscordNotifier implements Notifier<DiscordTarget> {
 
   async deliver(target: DiscordTarget, video: DeliverInput, signal?: AbortSignal): Promise<void> {
     const state = this.stateFor(target);
+    if (this.chatGone(target)) throw chatGone();
     if (state.timer) {
       // Show the waiting snapshot ("Upload…") before the upload, which can take a while; still one edit per interval.
       clearTimeout(state.timer);
@@ -150,7 +155,25 @@ export class DiscordNotifier implements Notifier<DiscordTarget> {
     // The Cancel button and the job both report a cancellation; say it once.
     if (state.outcome) return;
     state.outcome = 'failed';
+    if (this.chatGone(target)) return; // no one there to tell
     await this.serialize(state, () => this.write(target, state, finalMessage(botTexts(target.locale).error(error))));
+  }
+
+  chatGone(target: DiscordTarget): boolean {
+    const at = this.gone.get(target.channelId);
+    if (at === undefined) return false;
+    if (Date.now() - at < GONE_MEMORY_MS) return true;
+    this.gone.delete(target.channelId);
+    return false;
+  }
+
+  private markGone(target: DiscordTarget, error: unknown): void {
+    if (this.chatGone(target)) return;
+    this.gone.set(target.channelId, Date.now());
+    this.log.warn('discord channel gone: the bot can no longer post there (removed, or no access or permission); its jobs stop', {
+      channelId: target.channelId,
+      error: describeDiscordError(error),
+    });
   }
 
   /** Stops pending progress timers (shutdown). */
@@ -245,7 +268,9 @@ export class DiscordNotifier implements Notifier<DiscordTarget> {
       })) as { id: string };
       state.messageId = posted.id;
     } catch (error: unknown) {
-      throw toDiscordFailure(error, limit);
+      const failure = toDiscordFailure(error, limit);
+      if (isChatGone(failure)) this.markGone(target, error);
+      throw failure;
     }
   }
 

@@ -4,7 +4,7 @@
  * ReelforgeErrors whose messages and causes never carry a token (interaction tokens sit in URLs).
  */
 import { DiscordAPIError, HTTPError, REST, RESTEvents, type APIRequest, type RateLimitData, type ResponseLike } from '@discordjs/rest';
-import { ReelforgeError, tooLarge } from '../../core/errors.js';
+import { ReelforgeError, chatGone, tooLarge } from '../../core/errors.js';
 import type { Logger } from '../../log.js';
 
 export type DiscordLog = Logger;
@@ -18,6 +18,9 @@ export const DiscordErrorCode = {
   invalidWebhookToken: 50027,
   requestTooLarge: 40005,
   alreadyAcknowledged: 40060,
+  unknownChannel: 10003,
+  missingAccess: 50001,
+  missingPermissions: 50013,
 } as const;
 
 export interface RestClientOptions {
@@ -116,6 +119,14 @@ export function isInteractionGone(error: unknown): boolean {
   );
 }
 
+/** The bot can no longer post in the channel: 403 Missing Access / Missing Permissions, or 404 Unknown Channel. */
+export function isChannelGone(error: unknown): boolean {
+  return (
+    isDiscordError(error, 403, DiscordErrorCode.missingAccess, DiscordErrorCode.missingPermissions) ||
+    isDiscordError(error, 404, DiscordErrorCode.unknownChannel)
+  );
+}
+
 /** A description of a Discord failure that is safe to log: no token, no request body. */
 export function describeDiscordError(error: unknown): string {
   const failure = asRestFailure(error);
@@ -141,6 +152,9 @@ export function toDiscordFailure(error: unknown, limitBytes?: number): Reelforge
   const failure = asRestFailure(error);
   if (failure?.kind === 'api' && (failure.status === 413 || failure.code === DiscordErrorCode.requestTooLarge)) {
     return tooLarge(undefined, limitBytes, 'The video is larger than this Discord channel accepts.', cause);
+  }
+  if (isChannelGone(error)) {
+    return chatGone('Discord: the bot can no longer post in this channel (removed, or without access or permission).', cause);
   }
   if (failure?.kind === 'api') {
     return new ReelforgeError('internal', 'Discord refused a message from the bot.', { cause });

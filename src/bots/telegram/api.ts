@@ -4,7 +4,7 @@
  */
 import { autoRetry } from '@grammyjs/auto-retry';
 import { Api, GrammyError, HttpError } from 'grammy';
-import { ReelforgeError, tooLarge } from '../../core/errors.js';
+import { ReelforgeError, chatGone, tooLarge } from '../../core/errors.js';
 
 export const DEFAULT_API_ROOT = 'https://api.telegram.org';
 
@@ -45,10 +45,19 @@ export function isMessageGone(error: unknown): boolean {
   return described(error, 'message to edit not found') || described(error, 'message to delete not found');
 }
 
+/**
+ * The bot can no longer post in the chat: 403 ("bot was kicked from the group chat", "bot was
+ * blocked by the user", "bot is not a member ..."), or the chat no longer exists.
+ */
+export function isChatGoneError(error: unknown): boolean {
+  return error instanceof GrammyError && (error.error_code === 403 || described(error, 'chat not found'));
+}
+
 /** Turns a failed Bot API call into a ReelforgeError that is safe to show (the token never appears). */
 export function toTelegramError(error: unknown, what: string, limitBytes?: number): ReelforgeError {
   if (error instanceof ReelforgeError) return error;
   if (error instanceof GrammyError) {
+    if (isChatGoneError(error)) return chatGone(`Telegram refused to ${what}: ${error.description}`, error);
     if (error.error_code === 413) {
       return tooLarge(undefined, limitBytes, 'The video is larger than this chat accepts.', error);
     }

@@ -12,16 +12,18 @@ import { basename, extname } from 'node:path';
 import { InputFile, type Api } from 'grammy';
 import type { InlineKeyboardMarkup } from 'grammy/types';
 import type { TelegramTarget } from '../../core/chat-target.js';
-import { abortError, ReelforgeError } from '../../core/errors.js';
+import { abortError, chatGone, ReelforgeError } from '../../core/errors.js';
 import type { ProgressSnapshot } from '../../core/progress.js';
 import { formatReceiptLine } from '../../core/receipt.js';
 import type { DeliverInput, Notifier } from '../../jobs/notifier.js';
 import { botTexts, storyboardTexts } from '../shared/i18n.js';
 import { progressText } from '../shared/progress-view.js';
-import { createTelegramApi, isMessageGone, isNotModified, toTelegramError } from './api.js';
+import { createTelegramApi, isChatGoneError, isMessageGone, isNotModified, toTelegramError } from './api.js';
 
 export const DEFAULT_UPLOAD_LIMIT_BYTES = 50 * 1024 * 1024;
 export const CANCEL_PREFIX = 'cancel:';
+/** How long a chat the bot was removed from counts as gone. */
+const GONE_MEMORY_MS = 10 * 60_000;
 
 export interface TelegramNotifierOptions {
   /** A ready client (the bot's own `bot.api`), or a token (and apiRoot) to make one. */
@@ -98,6 +100,11 @@ export class TelegramNotifier implements Notifier<TelegramTarget> {
   private readonly log: Logger;
   private readonly lanes = new Map<number, Lane>();
   private readonly messages = new Map<string, MessageState>();
+  /**
+   * Chats the bot can no longer post in (removed, blocked) -> when that was learnt: nothing more is
+   * sent there for a while (the jobs there stop); a bot added back is heard again after that.
+   */
+  private readonly gone = new Map<number, number>();
 
   constructor(options: TelegramNotifierOptions) {
     if (options.api) this.api = options.api;
@@ -115,7 +122,7 @@ export class TelegramNotifier implements Notifier<TelegramTarget> {
   /** Schedules the snapshot for the progress message and returns at once; a failed edit is logged, never thrown. */
   progress(target: TelegramTarget, snapshot: ProgressSnapshot, jobId: string): Promise<void> {
     const state = this.stateOf(target);
-    if (state.finished || state.lost) return Promise.resolve();
+    if (state.finished || state.lost || this.isGone(target.chatId)) return Promise.resolve();
     // Never step back from a running view to "queued" (a late queue announcement).
     if (!snapshot.running && state.shownRunning) return Promise.resolve();
     if (snapshot.running) state.shownRunning = true;
@@ -126,7 +133,7 @@ export class TelegramNotifier implements Notifier<TelegramTarget> {
         state.scheduled = false;
         const item = state.waiting;
         state.waiting = undefined;
-        if (!item || state.finished || state.lost) return;
+        if (!item || state.finished || state.lost || this.isGone(target.chatId)) return;
         const text = progressText(item.snapshot, item.target.locale);
         await this.show(item.target, state, text, cancelKeyboard(item.jobId, item.target.locale), 'once');
       }).catch((error: unknown) => this.log.warn('telegram progress edit failed', { chatId: target.chatId, error: describe(error) }));
@@ -137,6 +144,7 @@ export class TelegramNotifier implements Notifier<TelegramTarget> {
   /** Uploads the video as a video (inline playable), replying in the same thread, then marks the progress message done. */
   async deliver(target: TelegramTarget, video: DeliverInput, signal?: AbortSignal): Promise<void> {
     const state = this.stateOf(target);
+    if (this.isGone(target.chatId)) throw chatGone();
     const t = botTexts(target.locale);
     const r = video.receipt;
     const caption = t.caption(r.title, r.durationSec, formatReceiptLine(r)).slice(0, 1024);
@@ -164,6 +172,7 @@ export class TelegramNotifier implements Notifier<TelegramTarget> {
       } catch (error) {
         // A stopped upload is the job's cancel (or time limit), not Telegram being unreachable.
         if (signal?.aborted) throw abortError(signal);
+        if (isChatGoneError(error)) this.markGone(target.chatId, error);
         throw toTelegramError(error, 'upload the video', this.limitBytes);
       }
     });
@@ -178,8 +187,27 @@ export class TelegramNotifier implements Notifier<TelegramTarget> {
     const state = this.stateOf(target);
     state.finished = true;
     state.waiting = undefined;
+    if (this.isGone(target.chatId)) return; // no one there to tell
     // The user must hear why: a deleted progress message gets a new one.
     await this.finalEdit(target, state, botTexts(target.locale).error(error), 'always');
+  }
+
+  chatGone(target: TelegramTarget): boolean {
+    return this.isGone(target.chatId);
+  }
+
+  private isGone(chatId: number): boolean {
+    const at = this.gone.get(chatId);
+    if (at === undefined) return false;
+    if (Date.now() - at < GONE_MEMORY_MS) return true;
+    this.gone.delete(chatId);
+    return false;
+  }
+
+  private markGone(chatId: number, error: unknown): void {
+    if (this.isGone(chatId)) return;
+    this.gone.set(chatId, Date.now());
+    this.log.warn('telegram chat gone: the bot can no longer post there (removed or blocked); its jobs stop', { chatId, error: describe(error) });
   }
 
   /** Resolves when every call scheduled so far has been made (tests, shutdown). */
@@ -203,7 +231,24 @@ export class TelegramNotifier implements Notifier<TelegramTarget> {
     ifGone: IfGone,
   ): Promise<void> {
     const markupKey = `${text}\u0000${JSON.stringify(keyboard ?? null)}`;
-    if (state.lastText === markupKey) return;
+    if (state.lastText === markupKey || this.isGone(target.chatId)) return;
+    try {
+      await this.showOrSend(target, state, text, keyboard, ifGone, markupKey);
+    } catch (error) {
+      if (!isChatGoneError(error)) throw error;
+      this.markGone(target.chatId, error);
+      state.lost = true;
+    }
+  }
+
+  private async showOrSend(
+    target: TelegramTarget,
+    state: MessageState,
+    text: string,
+    keyboard: InlineKeyboardMarkup | undefined,
+    ifGone: IfGone,
+    markupKey: string,
+  ): Promise<void> {
     if (state.messageId !== undefined && !state.lost) {
       try {
         await this.api.editMessageText(target.chatId, state.messageId, text, keyboard ? { reply_markup: keyboard } : {});

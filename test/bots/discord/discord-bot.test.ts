@@ -5,6 +5,7 @@
 import { loggerInto, type LoggedLine } from '../../helpers/logs.js';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { existsSync } from 'node:fs';
 import { createDiscordBot } from '../../../src/bots/discord/bot.js';
 import type { TelegramTarget } from '../../../src/core/chat-target.js';
 import { ReelforgeError } from '../../../src/core/errors.js';
@@ -13,6 +14,7 @@ import type { InteractionRecord, FakeUser, StoredMessage } from '../../fakes/dis
 import {
   APP_ID,
   CHANNEL_ID,
+  OTHER_CHANNEL_ID,
   GUILD_ID,
   MEMBER_PERMISSIONS,
   TOKEN,
@@ -65,7 +67,7 @@ interface VideoOptions {
   captions?: string;
 }
 
-function video(from: FakeUser, options: VideoOptions, extra: { locale?: string; attachmentSizeLimit?: number } = {}): InteractionRecord {
+function video(from: FakeUser, options: VideoOptions, extra: { locale?: string; attachmentSizeLimit?: number; channelId?: string } = {}): InteractionRecord {
   return h.fake.dispatchCommand({
     name: 'video',
     options: commandOptions({
@@ -76,7 +78,7 @@ function video(from: FakeUser, options: VideoOptions, extra: { locale?: string; 
     }),
     from: { user: from, permissions: MEMBER_PERMISSIONS },
     guildId: GUILD_ID,
-    channelId: CHANNEL_ID,
+    channelId: extra.channelId ?? CHANNEL_ID,
     locale: extra.locale ?? 'en-US',
     ...(extra.attachmentSizeLimit ? { attachmentSizeLimit: extra.attachmentSizeLimit } : {}),
   });
@@ -388,6 +390,32 @@ describe('/video', () => {
     expect(replacement.history.length).toBeGreaterThan(1); // posted once, then edited, not re-posted
     expect(h.fake.requests.filter((r) => r.method === 'POST' && r.path === `/channels/${CHANNEL_ID}/messages`)).toHaveLength(1);
   }, 30_000);
+});
+
+describe('a channel the bot lost access to', () => {
+  test('after the token expired, 403 Missing Access on the channel ends the job as chat gone: the finished video is kept and logged, not failed as internal', async () => {
+    h.plans.set('Locked room', { stepMs: 1500 });
+    // Its own channel: the notifier remembers a gone channel for a while.
+    const record = await deferred(video(alice, { duration: 10, topic: 'Locked room' }, { channelId: OTHER_CHANNEL_ID }));
+    const jobId = await jobOf(record);
+    // The render is under way (its last progress edit is out); the rest ends in the delivery.
+    await h.fake.waitFor(() => h.fake.original(record.id)?.content.includes('✅ Music'), 20_000, 'the render stage');
+    h.fake.ageInteraction(record.id, 60 * 60_000);
+    // The bot's role lost access to the channel: every channel write is refused from now on.
+    h.fake.failNext({ path: new RegExp(`^/channels/${OTHER_CHANNEL_ID}/messages`), status: 403, code: 50001, message: 'Missing Access', times: 1000 });
+    try {
+      await until(async () => (await h.queue.get(jobId))?.state === 'cancelled', 20_000, 'the job to end as chat gone');
+      const kept = h.logs.find((l) => l.line.includes('chat gone') && typeof l.fields?.path === 'string');
+      expect(kept).toBeDefined();
+      expect(existsSync(kept?.fields?.path as string)).toBe(true);
+      expect(h.logs.some((l) => l.line.includes('discord channel gone'))).toBe(true);
+      expect(h.logs.some((l) => l.line.includes('job failed'))).toBe(false);
+      // Nothing more was tried after the refusal that taught the notifier.
+      expect(h.fake.requests.filter((r) => r.status === 403 && r.path.startsWith(`/channels/${OTHER_CHANNEL_ID}/`))).toHaveLength(1);
+    } finally {
+      h.fake.clearFailures();
+    }
+  }, 40_000);
 });
 
 describe('upload limits', () => {

@@ -45,3 +45,43 @@ describe('/video in a forum topic of a supergroup', () => {
     expect(h.fake.rateLimitedEdits).toBe(0);
   });
 });
+
+describe('/video in a group the bot is then removed from', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ minIntervalMs: { private: 50, group: 50 }, renderStepMs: 100 });
+  });
+  afterAll(async () => {
+    await h?.stop();
+  });
+
+  it('stops editing after the first 403, ends the job (no more paid work, no upload) and tells no one', async () => {
+    const group = h.fake.group(-100777, 'Short-lived');
+    h.render.hold();
+    h.fake.sendUserMessage(group, alice, '/video@reelforge_bot 10 Lighthouses');
+    await h.fake.waitFor(() => h.fake.botMessages(group.id)[0], 20_000, 'the progress message');
+    const job = await until(async () => (await h.queue.list()).find((j) => j.state === 'active'), 'the job to run');
+    const removedAt = h.fake.calls.length;
+    h.fake.removeBot(group.id);
+    h.render.release();
+
+    await until(async () => ((await h.queue.get(job.id))?.state === 'cancelled' ? true : undefined), 'the job to end');
+    await h.notifier.idle();
+    const after = h.fake.calls.slice(removedAt).filter((c) => Number(c.params.chat_id) === group.id);
+    // One refused edit taught the notifier; nothing more went to that chat.
+    expect(after.filter((c) => c.status === 403)).toHaveLength(1);
+    expect(after.some((c) => c.method === 'sendVideo')).toBe(false);
+    expect(h.notifier.chatGone({ platform: 'telegram', chatId: group.id, locale: 'en' })).toBe(true);
+    expect(h.logs.some((l) => /chat gone/.test(l.line))).toBe(true);
+  });
+});
+
+async function until<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 20_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
