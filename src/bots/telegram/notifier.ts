@@ -24,6 +24,8 @@ export const DEFAULT_UPLOAD_LIMIT_BYTES = 50 * 1024 * 1024;
 export const CANCEL_PREFIX = 'cancel:';
 /** How long a chat the bot was removed from counts as gone. */
 const GONE_MEMORY_MS = 10 * 60_000;
+/** When a failed final edit ("done", the error) is tried again. */
+const FINAL_EDIT_RETRY_MS = [5_000, 20_000, 60_000];
 
 export interface TelegramNotifierOptions {
   /** A ready client (the bot's own `bot.api`), or a token (and apiRoot) to make one. */
@@ -215,11 +217,29 @@ export class TelegramNotifier implements Notifier<TelegramTarget> {
     await Promise.all([...this.lanes.values()].map((lane) => lane.tail));
   }
 
-  private async finalEdit(target: TelegramTarget, state: MessageState, text: string, ifGone: IfGone): Promise<void> {
-    await this.inLane(target.chatId, async () => {
-      await this.show(target, state, text, undefined, ifGone);
-    });
-    this.forgetFinished();
+  /**
+   * The last word in the progress message ("done", or the error). Best effort: it never fails the
+   * job (the video is out, or the job has already ended); a 5xx, a 429 past the retry policy or a
+   * network error is tried again later in the background, anything else is logged.
+   */
+  private async finalEdit(target: TelegramTarget, state: MessageState, text: string, ifGone: IfGone, attempt = 1): Promise<void> {
+    try {
+      await this.inLane(target.chatId, async () => {
+        await this.show(target, state, text, undefined, ifGone);
+      });
+    } catch (error) {
+      const transient = toTelegramError(error, 'edit the progress message').retryable;
+      const delayMs = FINAL_EDIT_RETRY_MS[attempt - 1];
+      if (!transient || delayMs === undefined) {
+        this.log.warn('telegram final progress edit failed', { chatId: target.chatId, attempt, error: describe(error) });
+        return;
+      }
+      this.log.info('telegram final progress edit failed; trying again later', { chatId: target.chatId, attempt, retryInMs: delayMs, error: describe(error) });
+      setTimeout(() => void this.finalEdit(target, state, text, ifGone, attempt + 1), delayMs).unref();
+      return;
+    } finally {
+      this.forgetFinished();
+    }
   }
 
   /** Edits the progress message; if it was deleted, sends a new one once and carries on with that. */

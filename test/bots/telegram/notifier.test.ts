@@ -144,6 +144,22 @@ describe('TelegramNotifier delivery and failure', () => {
     expect(Date.now() - started).toBeLessThan(5000);
   });
 
+  it('a failed "done" edit after the upload (a 429 past the retry bound) never fails the delivery; the edit is made again later', async () => {
+    // A 5xx takes the same path once the API client's own retries (3 s, 6 s, 12 s, 24 s) are spent.
+    const path = join(dir, 'done-edit.mp4');
+    await writeFile(path, Buffer.alloc(1024, 1));
+    const logs: LoggedLine[] = [];
+    const notifier = new TelegramNotifier({ token: fake.token, apiRoot: fake.apiRoot, minIntervalMs: { private: 0, group: 0 }, log: loggerInto(logs) });
+    const chat = fake.privateChat({ ...alice, id: 5010 });
+    const target = await progressTarget(chat, notifier);
+    fake.tooManyRequests('editMessageText', 120);
+    await notifier.deliver(target, { path, receipt });
+    expect(fake.botMessages(chat.id).filter((m) => m.upload)).toHaveLength(1);
+    expect(fake.calls.some((c) => c.method === 'editMessageText' && c.status === 429)).toBe(true);
+    await fake.waitFor(() => (versionsOf(target).some((t) => /Done/.test(t)) ? true : undefined), 15_000, 'the done edit, made again');
+    expect(logs.some((l) => /trying again later/.test(l.line))).toBe(true);
+  }, 30_000);
+
   it('stops an upload when the job is cancelled', async () => {
     const path = join(dir, 'cancelled.mp4');
     await writeFile(path, Buffer.alloc(1024, 1));
