@@ -204,7 +204,19 @@ export function cancelledBy(signal: AbortSignal | undefined): ReelforgeError {
 export function toReelforgeError(error: unknown): ReelforgeError {
   if (error instanceof ReelforgeError) return error;
   if (isAbortError(error)) return cancelled(undefined, { cause: error });
+  if (isDiskFull(error)) return diskFull(error);
   return new ReelforgeError('internal', 'Something went wrong on our side.', { cause: error });
+}
+
+/** ENOSPC / EDQUOT: the disk (or the quota) is full, usually for a while; not the job's fault. */
+export function isDiskFull(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return error instanceof Error && (code === 'ENOSPC' || code === 'EDQUOT');
+}
+
+/** The disk was full: retryable, so the queue tries the job again after its backoff instead of failing it. */
+export function diskFull(cause?: unknown): ReelforgeError<'internal'> {
+  return new ReelforgeError('internal', 'The disk was full; the job will be tried again.', { retryable: true, ...(cause !== undefined ? { cause } : {}) });
 }
 
 export function isAbortError(error: unknown): boolean {

@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import type { Writable } from 'node:stream';
 import { childProcessEnv } from '../../config.js';
-import { ReelforgeError, cancelledBy } from '../../core/errors.js';
+import { ReelforgeError, cancelledBy, diskFull } from '../../core/errors.js';
 
 export const INSTALL_HINT =
   'Install it with: sudo apt-get install -y ffmpeg espeak-ng fonts-dejavu-core (or run: npm run setup)';
@@ -173,7 +173,9 @@ export function runTool(binary: string, args: readonly string[], options: RunToo
         resolve({ stdout: Buffer.concat(stdoutChunks), stderrTail });
       } else {
         const failure = new ToolFailure(binary, code, exitSignal, stderrTail);
-        reject(new ReelforgeError('render_failed', `${binary} failed (exit ${code ?? exitSignal ?? '?'}).`, { cause: failure }));
+        // A full disk is not a bad render: the job is tried again later.
+        if (stderrTail.some((line) => /No space left on device|Disk quota exceeded/i.test(line))) reject(diskFull(failure));
+        else reject(new ReelforgeError('render_failed', `${binary} failed (exit ${code ?? exitSignal ?? '?'}).`, { cause: failure }));
       }
     });
   });
