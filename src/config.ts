@@ -109,6 +109,14 @@ const envSchema = z.object({
   STORYBOARD_KEEP_HOURS: optionalPositive('must be a number of hours, e.g. 24').transform((v) => v ?? 24),
   /** How long a /storyboard waits for Render before it expires (minutes; decimals allowed). */
   STORYBOARD_EXPIRE_MIN: optionalPositive('must be a number of minutes, e.g. 30').transform((v) => v ?? 30),
+  /** DATA_DIR/cache (LLM answers, pictures, voices, encoded segments): entries unused this long go (days). */
+  CACHE_MAX_AGE_DAYS: optionalPositive('must be a number of days, e.g. 30').transform((v) => v ?? 30),
+  /** DATA_DIR/cache in all: beyond this, the least recently used entries go (megabytes). */
+  CACHE_MAX_MB: optionalPositive('must be a number of megabytes, e.g. 5000').transform((v) => v ?? 5000),
+  /** DATA_DIR/out (videos kept when a chat could not take them, CLI outputs): files older than this go (hours). */
+  OUTPUT_MAX_AGE_HOURS: optionalPositive('must be a number of hours, e.g. 24').transform((v) => v ?? 24),
+  /** DATA_DIR/out in all: beyond this, the oldest files go (megabytes). */
+  OUTPUT_MAX_MB: optionalPositive('must be a number of megabytes, e.g. 2000').transform((v) => v ?? 2000),
 }).superRefine((env, ctx) => {
   // Cross-field rules, run even when a field above failed (`when`), so every problem is listed at once;
   // a failed field may still hold its raw value here, so each rule only compares.
@@ -167,6 +175,11 @@ export interface Config {
     keepMs: number;
     /** An unapproved /storyboard expires after this long. */
     expireMs: number;
+  };
+  /** Bounded growth of DATA_DIR (services prune at start and every 15 min; never a file a job uses). */
+  retention: {
+    cache: { maxAgeMs: number; maxBytes: number };
+    output: { maxAgeMs: number; maxBytes: number };
   };
   /** The health and metrics server; null when METRICS_PORT is unset. */
   metrics: null | { port: number; host: string };
@@ -243,6 +256,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     limits: { maxWaiting: e.MAX_WAITING_JOBS, userActive: e.USER_MAX_ACTIVE, userWaiting: e.USER_MAX_WAITING },
     storyboards: { keepMs: Math.round(e.STORYBOARD_KEEP_HOURS * 3_600_000), expireMs: Math.round(e.STORYBOARD_EXPIRE_MIN * 60_000) },
+    retention: {
+      cache: { maxAgeMs: Math.round(e.CACHE_MAX_AGE_DAYS * 86_400_000), maxBytes: Math.round(e.CACHE_MAX_MB * 1_048_576) },
+      output: { maxAgeMs: Math.round(e.OUTPUT_MAX_AGE_HOURS * 3_600_000), maxBytes: Math.round(e.OUTPUT_MAX_MB * 1_048_576) },
+    },
     metrics: e.METRICS_PORT !== undefined ? { port: e.METRICS_PORT, host: e.METRICS_HOST } : null,
     access: {
       allowedUsers: e.ALLOWED_USERS ?? null,

@@ -29,7 +29,7 @@ import { Supervisor } from './supervisor.js';
 import type { Script } from './pipeline/model.js';
 import { runPipeline, type PipelineDeps } from './pipeline/run-pipeline.js';
 import { formatStoryboard, parseStoryboard, scriptStoryboard, storyboardRequest, storyboardScript, writeStoryboard, type Storyboard } from './pipeline/storyboard.js';
-import { cachedSegments, fingerprintFolder } from './providers/cache/index.js';
+import { cachedSegments, fingerprintFolder, startPruning } from './providers/cache/index.js';
 import { FfmpegAssembler } from './providers/ffmpeg/assembler.js';
 import { checkTools } from './providers/ffmpeg/run-ffmpeg.js';
 import { MusicLibrary } from './providers/music/library.js';
@@ -122,8 +122,15 @@ export function createRuntime(config: Config, log: Logger = loggerFor(config), o
         );
         let thumbnailPath: string | undefined;
         if (options.thumbnail) {
-          thumbnailPath = outPath.replace(/\.mp4$/i, '') + '.jpg';
-          await deps.assembler.thumbnail(outPath, thumbnailPath, Math.min(1.5, receipt.durationSec / 2), options.signal);
+          const jpg = outPath.replace(/\.mp4$/i, '') + '.jpg';
+          try {
+            await deps.assembler.thumbnail(outPath, jpg, Math.min(1.5, receipt.durationSec / 2), options.signal);
+          } catch (error) {
+            // The job ends here (failed or cancelled): its video must not stay behind in out/.
+            await Promise.all([rm(outPath, { force: true }), rm(jpg, { force: true })]);
+            throw error;
+          }
+          thumbnailPath = jpg;
         }
         jobLog.info('video rendered', { output: receipt.output, seconds: receipt.durationSec, tokens: receipt.llm.totalTokens, costUsd: receipt.costUsd, ms: receipt.timingsMs.total });
         return { path: outPath, receipt, ...(thumbnailPath ? { thumbnailPath } : {}) };
@@ -432,6 +439,17 @@ export async function runService(kind: 'bot' | 'worker'): Promise<number> {
   try {
     if (worksJobs) {
       await sweepStaleWork(join(config.dataDir, 'work'), log);
+      // DATA_DIR stays bounded: caches and outputs by age and size, never what a running job uses.
+      const pruner = startPruning({
+        rules: [
+          { dir: join(config.dataDir, 'cache'), ...config.retention.cache },
+          { dir: join(config.dataDir, 'out'), ...config.retention.output },
+        ],
+        inUseMs: IN_USE_MS,
+        intervalMs: 15 * 60_000,
+        log,
+      });
+      stops.push(() => pruner.stop());
       runtime = createRuntime(config, log);
       const processor = createVideoJobProcessor({
         render: createJobRender(runtime, settings, config.storyboards.keepMs),
@@ -572,6 +590,9 @@ export function createStoryboardService(
     voices: deps.speech.offline ? OFFLINE_VOICES : OPENAI_VOICES,
   };
 }
+
+/** Longer than any job may run: a file used this recently may belong to a running job and is never pruned. */
+const IN_USE_MS = 2 * 3600_000;
 
 /** Work folders older than a job can last were left by a crash (a finished job removes its own). */
 async function sweepStaleWork(workRoot: string, log: Logger, maxAgeMs = 2 * 3600_000): Promise<void> {

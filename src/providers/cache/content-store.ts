@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../store/atomic-write.js';
+import { markUsed } from './prune.js';
 
 /** JSON with object keys sorted at every level, so `{a,b}` and `{b,a}` hash alike. */
 export function canonicalJson(value: unknown): string {
@@ -49,6 +50,7 @@ export class ContentStore {
     try {
       const meta = JSON.parse(metaText) as M;
       const data = await readFile(p.data);
+      await markUsed(p.data, p.meta); // recently used: pruning keeps it
       return { data, meta };
     } catch {
       // A damaged entry is a miss: the caller pays once more and overwrites it.

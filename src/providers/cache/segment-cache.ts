@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile } from 'node:fs/promises';
+import { markUsed } from './prune.js';
 import { join } from 'node:path';
 import { throwIfCancelled } from '../../core/errors.js';
 import type { RenderedSegment, SegmentRenderInput, VideoAssembler } from '../../pipeline/ports.js';
@@ -46,6 +47,7 @@ export function cachedSegments(assembler: VideoAssembler, dir: string, options: 
       if (hit) {
         try {
           await copyFile(entry.data, input.outPath);
+          await markUsed(entry.data, entry.meta); // recently used: pruning keeps it
           return { index: input.index, path: input.outPath, durationSec: hit.durationSec, cached: true };
         } catch {
           // A damaged entry is a miss: encode again and overwrite it.
