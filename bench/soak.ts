@@ -105,6 +105,10 @@ export interface SoakResult {
   /** Requests in a chat the bot was removed from: no answer is possible; counted apart. */
   chatGone: number;
   lost: number;
+  /** Of the lost/hung: the progress message still showed a place in line or a running stage at the end (the job exists; it had not finished by the deadline). */
+  stillWaitingAtEnd: number;
+  /** Of the lost: not a single reply in the chat (the request left no trace). */
+  lostWithoutReply: number;
   deliveredTwice: number;
   hung: number;
   paidCallsRepeated: number;
@@ -893,6 +897,8 @@ function summarize(
     failureReasons,
     chatGone: requests.filter((r) => r.chatGone).length,
     lost: requests.filter(isLost).length,
+    stillWaitingAtEnd: requests.filter((r) => (isLost(r) || isHung(r)) && r.videos === 0 && !r.failure && repliesTo(r.lane.fake, r.chat.id, r.messageId).some((m) => !m.upload && !m.deleted)).length,
+    lostWithoutReply: requests.filter((r) => isLost(r) && repliesTo(r.lane.fake, r.chat.id, r.messageId).length === 0).length,
     deliveredTwice: requests.filter((r) => r.videos > 1).length,
     hung: requests.filter(isHung).length,
     paidCallsRepeated: repeated,
@@ -942,6 +948,8 @@ export function printSoak(r: SoakResult, write: (line: string) => void = (l) => 
       ['failures answered with a clear message', r.failuresAnswered],
       ['requests in a chat the bot was removed from (403)', r.chatGone],
       ['lost (must be 0)', r.lost],
+      ['  of lost/hung: still queued or running at the end (progress message shown, job exists)', r.stillWaitingAtEnd],
+      ['  of lost: no reply at all in the chat', r.lostWithoutReply],
       ['delivered twice (must be 0)', r.deliveredTwice],
       [`hung: no end within ${r.options.deadlineSec} s (must be 0)`, r.hung],
       ['paid provider calls repeated (same request answered twice)', r.paidCallsRepeated],
