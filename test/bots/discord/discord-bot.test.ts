@@ -404,7 +404,7 @@ describe('a channel the bot lost access to', () => {
     // The bot's role lost access to the channel: every channel write is refused from now on.
     h.fake.failNext({ path: new RegExp(`^/channels/${OTHER_CHANNEL_ID}/messages`), status: 403, code: 50001, message: 'Missing Access', times: 1000 });
     try {
-      await until(async () => (await h.queue.get(jobId))?.state === 'cancelled', 20_000, 'the job to end as chat gone');
+      await waitFor('the job to end as chat gone', async () => (await h.queue.get(jobId))?.state === 'cancelled', 20_000);
       const kept = h.logs.find((l) => l.line.includes('chat gone') && typeof l.fields?.path === 'string');
       expect(kept).toBeDefined();
       expect(existsSync(kept?.fields?.path as string)).toBe(true);

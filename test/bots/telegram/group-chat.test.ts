@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alice, boris, startHarness, type Harness } from './harness.js';
 import { expectPlayableVideo } from './expect-video.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 describe('/video in a forum topic of a supergroup', () => {
   let h: Harness;
@@ -60,12 +61,12 @@ describe('/video in a group the bot is then removed from', () => {
     h.render.hold();
     h.fake.sendUserMessage(group, alice, '/video@reelforge_bot 10 Lighthouses');
     await h.fake.waitFor(() => h.fake.botMessages(group.id)[0], 20_000, 'the progress message');
-    const job = await until(async () => (await h.queue.list()).find((j) => j.state === 'active'), 'the job to run');
+    const job = await waitFor('the job to run', async () => (await h.queue.list()).find((j) => j.state === 'active'), 20_000);
     const removedAt = h.fake.calls.length;
     h.fake.removeBot(group.id);
     h.render.release();
 
-    await until(async () => ((await h.queue.get(job.id))?.state === 'cancelled' ? true : undefined), 'the job to end');
+    await waitFor('the job to end', async () => (await h.queue.get(job.id))?.state === 'cancelled', 20_000);
     await h.notifier.idle();
     const after = h.fake.calls.slice(removedAt).filter((c) => Number(c.params.chat_id) === group.id);
     // One refused edit taught the notifier; nothing more went to that chat.
@@ -76,12 +77,3 @@ describe('/video in a group the bot is then removed from', () => {
   });
 });
 
-async function until<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 20_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
