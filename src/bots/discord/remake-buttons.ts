@@ -23,6 +23,7 @@ import { errorText, storyboardTexts } from '../shared/i18n.js';
 import { mayControl } from '../shared/storyboard-drafts.js';
 import { submitVideo } from '../shared/submit-video.js';
 import { deferToTarget, ephemeral, noMentions, type DiscordBotDeps } from './deps.js';
+import { modalChanges } from './storyboard-command.js';
 import { REMAKE_PREFIX } from './messages.js';
 
 const ACTION = /^reelforge:rm:(roll|edit|voice|scene|use|modal):([A-Za-z0-9]+)(?::(.+))?$/;
@@ -124,14 +125,8 @@ export async function remakeModal(deps: DiscordBotDeps, i: ModalSubmitInteractio
   const jobId = ACTION.exec(i.customId)?.[2] ?? '';
   const kept = await allowed(deps, i, jobId);
   if (!kept) return;
-  const scene = Number(i.fields.getTextInputValue('scene').trim().replace(/^#/, ''));
-  const line = i.fields.getTextInputValue('line').trim();
-  const picture = i.fields.getTextInputValue('picture').trim();
-  const changes: StoryboardChange[] = [
-    ...(line ? [{ kind: 'narration' as const, scene, text: line }] : []),
-    ...(picture ? [{ kind: 'picture' as const, scene, text: picture }] : []),
-  ];
-  if (!Number.isInteger(scene) || scene < 1 || changes.length === 0) {
+  const changes = modalChanges(i)?.changes;
+  if (!changes) {
     await i.reply({ content: storyboardTexts(i.locale).editUsage, flags: ephemeral });
     return;
   }

@@ -181,6 +181,21 @@ export async function storyboardButton(deps: DiscordBotDeps, i: ButtonInteractio
 }
 
 /** The ✏️ modal's answer: the scene's new line and/or picture; the storyboard message is updated in place. */
+/**
+ * The ✏️ modal's fields (scene number, new line, new picture; either or both) as storyboard changes,
+ * for a storyboard and for a delivered video alike; undefined when the scene or both fields are missing.
+ */
+export function modalChanges(i: ModalSubmitInteraction): { scene: number; changes: StoryboardChange[] } | undefined {
+  const scene = Number(i.fields.getTextInputValue('scene').trim().replace(/^#/, ''));
+  const line = i.fields.getTextInputValue('line').trim();
+  const picture = i.fields.getTextInputValue('picture').trim();
+  const changes: StoryboardChange[] = [
+    ...(line ? [{ kind: 'narration' as const, scene, text: line }] : []),
+    ...(picture ? [{ kind: 'picture' as const, scene, text: picture }] : []),
+  ];
+  return Number.isInteger(scene) && scene >= 1 && changes.length > 0 ? { scene, changes } : undefined;
+}
+
 export async function storyboardModal(deps: DiscordBotDeps, i: ModalSubmitInteraction): Promise<void> {
   const service = deps.storyboards;
   const t = storyboardTexts(i.locale);
@@ -194,17 +209,12 @@ export async function storyboardModal(deps: DiscordBotDeps, i: ModalSubmitIntera
     await i.reply({ content: t.notYours, flags: ephemeral });
     return;
   }
-  const scene = Number(i.fields.getTextInputValue('scene').trim().replace(/^#/, ''));
-  const line = i.fields.getTextInputValue('line').trim();
-  const picture = i.fields.getTextInputValue('picture').trim();
-  const changes: StoryboardChange[] = [
-    ...(line ? [{ kind: 'narration' as const, scene, text: line }] : []),
-    ...(picture ? [{ kind: 'picture' as const, scene, text: picture }] : []),
-  ];
-  if (!Number.isInteger(scene) || scene < 1 || changes.length === 0) {
+  const edit = modalChanges(i);
+  if (!edit) {
     await i.reply({ content: t.editUsage, flags: ephemeral });
     return;
   }
+  const { scene, changes } = edit;
   try {
     const edited: Draft = { ...draft, storyboard: applyChanges(draft.storyboard, changes), revision: draft.revision + 1 };
     await saveDraft(deps.settings, keyOf(message.id), edited);
