@@ -16,11 +16,11 @@ import { validateVideoRequest } from '../src/core/request.js';
 import type { Tier } from '../src/core/tiers.js';
 import { createLogger } from '../src/log.js';
 import { createRuntime, type Runtime } from '../src/main.js';
-import type { AudioMixInput, FinishInput, RetimeInput, SegmentRenderInput, VideoAssembler } from '../src/pipeline/ports.js';
 import { FfmpegAssembler } from '../src/providers/ffmpeg/assembler.js';
 import { probe } from '../src/providers/ffmpeg/probe.js';
 import { FakeOpenAiServer } from '../test/fakes/openai-server.js';
 import { printTable, round } from './table.js';
+import { smallAssembler } from './small-assembler.js';
 
 const TOPICS: Record<'en' | 'ru', string[]> = {
   en: ['The fall of Constantinople', 'How honeybees make honey', 'The first flight of the Wright brothers', 'Why the sky is blue', 'The history of tea'],
@@ -50,33 +50,6 @@ export interface LengthBench {
   met: boolean;
 }
 
-/** The ffmpeg assembler at a quarter of the size in each direction: the same timeline, 1/16 of the pixels. */
-class SmallFfmpegAssembler implements VideoAssembler {
-  constructor(private readonly inner: FfmpegAssembler) {}
-  renderSegment(input: SegmentRenderInput, signal?: AbortSignal): ReturnType<VideoAssembler['renderSegment']> {
-    const even = (v: number): number => Math.max(2, Math.round(v / 8) * 2);
-    return this.inner.renderSegment({ ...input, width: even(input.width), height: even(input.height), x264Preset: 'ultrafast' }, signal);
-  }
-  mixAudio(input: AudioMixInput, signal?: AbortSignal): ReturnType<VideoAssembler['mixAudio']> {
-    return this.inner.mixAudio(input, signal);
-  }
-  finish(input: FinishInput, signal?: AbortSignal): ReturnType<VideoAssembler['finish']> {
-    return this.inner.finish(input, signal);
-  }
-  probeDurationSec(path: string, signal?: AbortSignal): Promise<number> {
-    return this.inner.probeDurationSec(path, signal);
-  }
-  thumbnail(videoPath: string, outPath: string, atSec: number, signal?: AbortSignal): ReturnType<VideoAssembler['thumbnail']> {
-    return this.inner.thumbnail(videoPath, outPath, atSec, signal);
-  }
-  fitToSize(inPath: string, outPath: string, maxBytes: number, signal?: AbortSignal): ReturnType<VideoAssembler['fitToSize']> {
-    return this.inner.fitToSize(inPath, outPath, maxBytes, signal);
-  }
-  retimeVoice(input: RetimeInput, signal?: AbortSignal): Promise<number> {
-    return this.inner.retimeVoice(input, signal);
-  }
-}
-
 export interface LengthOptions {
   quick?: boolean;
   log?: (line: string) => void;
@@ -94,7 +67,7 @@ export async function benchLength(options: LengthOptions = {}): Promise<LengthBe
   const dataDir = await mkdtemp(join(tmpdir(), 'reelforge-bench-length-'));
   const runs: LengthRun[] = [];
   try {
-    const assembler = new SmallFfmpegAssembler(new FfmpegAssembler({ renderConcurrency: 2 }));
+    const assembler = smallAssembler(new FfmpegAssembler({ renderConcurrency: 2 }), { x264Preset: 'ultrafast' });
     const runtimes: Record<'offline' | 'online', Runtime> = {
       offline: createRuntime(loadConfig({ DATA_DIR: join(dataDir, 'offline'), LOG_LEVEL: 'silent' }), createLogger('silent'), { assembler }),
       online: createRuntime(

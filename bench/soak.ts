@@ -38,7 +38,6 @@ import { loadConfig } from '../src/config.js';
 import { createVideoJobProcessor, notifierRegistry } from '../src/jobs/video-job.js';
 import type { Logger } from '../src/log.js';
 import { createRuntime } from '../src/main.js';
-import type { AudioMixInput, FinishInput, RetimeInput, SegmentRenderInput, VideoAssembler } from '../src/pipeline/ports.js';
 import { FfmpegAssembler } from '../src/providers/ffmpeg/assembler.js';
 import { MemoryAssembler } from '../src/providers/memory/index.js';
 import { openJobQueue } from '../src/queue/open-queue.js';
@@ -52,6 +51,7 @@ import { FakeTelegramServer, type FakeChat, type FakeUser, type StoredMessage, t
 import { startRedisServer, type RedisServer } from '../test/helpers/redis-server.js';
 import { startReelforge, type Service } from '../test/helpers/reelforge-process.js';
 import { percentile, printTable, round } from './table.js';
+import { smallAssembler } from './small-assembler.js';
 
 const run = promisify(execFile);
 
@@ -436,33 +436,6 @@ async function processRedisLane(shared: Shared): Promise<Lane> {
   };
 }
 
-/** The ffmpeg assembler at a quarter of the size in each direction: the same work, 1/16 of the pixels. */
-class SmallFfmpegAssembler implements VideoAssembler {
-  constructor(private readonly inner: FfmpegAssembler) {}
-  renderSegment(input: SegmentRenderInput, signal?: AbortSignal): ReturnType<VideoAssembler['renderSegment']> {
-    const even = (v: number): number => Math.max(2, Math.round(v / 8) * 2);
-    return this.inner.renderSegment({ ...input, width: even(input.width), height: even(input.height) }, signal);
-  }
-  mixAudio(input: AudioMixInput, signal?: AbortSignal): ReturnType<VideoAssembler['mixAudio']> {
-    return this.inner.mixAudio(input, signal);
-  }
-  finish(input: FinishInput, signal?: AbortSignal): ReturnType<VideoAssembler['finish']> {
-    return this.inner.finish(input, signal);
-  }
-  probeDurationSec(path: string, signal?: AbortSignal): Promise<number> {
-    return this.inner.probeDurationSec(path, signal);
-  }
-  thumbnail(videoPath: string, outPath: string, atSec: number, signal?: AbortSignal): ReturnType<VideoAssembler['thumbnail']> {
-    return this.inner.thumbnail(videoPath, outPath, atSec, signal);
-  }
-  fitToSize(inPath: string, outPath: string, maxBytes: number, signal?: AbortSignal): ReturnType<VideoAssembler['fitToSize']> {
-    return this.inner.fitToSize(inPath, outPath, maxBytes, signal);
-  }
-  retimeVoice(input: RetimeInput, signal?: AbortSignal): Promise<number> {
-    return this.inner.retimeVoice(input, signal);
-  }
-}
-
 function quietLogger(shared: Shared, lane: string): Logger {
   const note = (level: string) => (message: string, fields?: Record<string, unknown>) => {
     const error = fields?.error instanceof Error ? fields.error : undefined;
@@ -492,7 +465,7 @@ async function inProcessLane(shared: Shared, queueKind: 'local' | 'bullmq'): Pro
   });
   const logger = quietLogger(shared, name);
   const memory = createRuntime(config, logger, { assembler: new MemoryAssembler() });
-  const small = createRuntime(config, logger, { assembler: new SmallFfmpegAssembler(new FfmpegAssembler({ renderConcurrency: 1 })) });
+  const small = createRuntime(config, logger, { assembler: smallAssembler(new FfmpegAssembler({ renderConcurrency: 1 })) });
   const queue: JobQueue = await openJobQueue({
     redisUrl: config.redisUrl,
     dataDir,
