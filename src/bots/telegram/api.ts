@@ -3,13 +3,41 @@
  * and how Telegram's error texts are recognised.
  */
 import { autoRetry } from '@grammyjs/auto-retry';
-import { Api, GrammyError, HttpError } from 'grammy';
+import { Api, GrammyError, HttpError, type Transformer } from 'grammy';
 import { ReelforgeError, chatGone, tooLarge } from '../../core/errors.js';
+import { sleep } from '../../core/sleep.js';
 
 export const DEFAULT_API_ROOT = 'https://api.telegram.org';
 
 /** 429s wait out `retry_after` up to this long; a longer wait fails the call instead of stalling a chat. */
-export const RETRY_POLICY = { maxDelaySeconds: 30, maxRetryAttempts: 3 } as const;
+export const RETRY_POLICY = { maxDelaySeconds: 30, maxRetryAttempts: 3, rethrowHttpErrors: true } as const;
+
+/**
+ * Telegram unreachable (a network error, a dropped connection): retried this many times after these
+ * waits, then the call fails with an HttpError the caller turns into a retryable error. auto-retry on
+ * its own would retry such a call forever (backing off up to an hour), stalling the chat behind it.
+ */
+export const NETWORK_RETRY_DELAYS_MS = [1000, 2000, 4000] as const;
+
+/** The long poll has its own loop and backoff (poller.ts); a retry here would only hide its errors. */
+const OWN_RETRY = new Set(['getUpdates']);
+
+export function retryNetworkErrors(delaysMs: readonly number[] = NETWORK_RETRY_DELAYS_MS): Transformer {
+  return async (prev, method, payload, signal) => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await prev(method, payload, signal);
+      } catch (error: unknown) {
+        const delay = delaysMs[attempt];
+        if (!(error instanceof HttpError) || delay === undefined || signal?.aborted || OWN_RETRY.has(method)) throw error;
+        // grammY types its signal with the abort-controller shim; at run time it is the native one.
+        await sleep(delay, signal as AbortSignal | undefined).catch(() => {
+          throw error;
+        });
+      }
+    }
+  };
+}
 
 export interface TelegramApiOptions {
   token: string;
@@ -18,7 +46,8 @@ export interface TelegramApiOptions {
 }
 
 export function installRetry(api: Api): Api {
-  api.config.use(autoRetry(RETRY_POLICY));
+  // Installed last, so it wraps auto-retry: each network retry gets auto-retry's 429/5xx handling.
+  api.config.use(autoRetry(RETRY_POLICY), retryNetworkErrors());
   return api;
 }
 
