@@ -12,8 +12,8 @@ import { loadConfig, loadDotEnv, type Config } from './config.js';
 import { ReelforgeError, cancelled } from './core/errors.js';
 import type { ProgressEvent } from './core/progress.js';
 import { emptyUsage, type Receipt } from './core/receipt.js';
-import { aspectSize, type VideoRequest } from './core/request.js';
-import { createVideoJobProcessor, notifierRegistry, type RenderOutput, type RenderVideo } from './jobs/video-job.js';
+import { MAX_DURATION_SEC, aspectSize, type VideoRequest } from './core/request.js';
+import { createVideoJobProcessor, jobTimeLimitMs, notifierRegistry, type RenderOutput, type RenderVideo } from './jobs/video-job.js';
 import { keepStoryboard, planJob } from './jobs/job-storyboards.js';
 import { createDiscordBot } from './bots/discord/bot.js';
 import { DiscordNotifier } from './bots/discord/notifier.js';
@@ -591,11 +591,14 @@ export function createStoryboardService(
   };
 }
 
-/** Longer than any job may run: a file used this recently may belong to a running job and is never pruned. */
-const IN_USE_MS = 2 * 3600_000;
+/**
+ * Twice the time limit of the longest job (and at least 2 h): a file used this recently may belong to
+ * a running job and is never pruned, and a work folder this old was left by a crash.
+ */
+const IN_USE_MS = Math.max(2 * 3600_000, 2 * jobTimeLimitMs(MAX_DURATION_SEC));
 
 /** Work folders older than a job can last were left by a crash (a finished job removes its own). */
-async function sweepStaleWork(workRoot: string, log: Logger, maxAgeMs = 2 * 3600_000): Promise<void> {
+async function sweepStaleWork(workRoot: string, log: Logger, maxAgeMs = IN_USE_MS): Promise<void> {
   const entries = await readdir(workRoot, { withFileTypes: true }).catch(() => []);
   const now = Date.now();
   for (const entry of entries) {

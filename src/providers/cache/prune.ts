@@ -4,12 +4,11 @@
  *
  * A file a job is using is never removed. A job uses a cache entry only right after finding it,
  * and a hit marks the entry used (its modification time is set to now); an output is written by
- * its job and used only until that job ends. So nothing modified within `inUseMs` (longer than any
- * job may run) is ever removed, whatever the limits say; and paths a running job holds
- * (`hold`) are skipped as well.
+ * its job and used only until that job ends. So nothing modified within `inUseMs` (the caller makes
+ * it longer than any job may run) is ever removed, whatever the limits say.
  */
 import { readdir, rm, rmdir, stat, utimes } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import type { Logger } from '../../log.js';
 
 export interface PruneRule {
@@ -31,31 +30,6 @@ interface FileInfo {
   path: string;
   size: number;
   usedAt: number;
-}
-
-/** Paths running jobs hold: a held file, or any file under a held folder, is never removed. */
-export class InUsePaths {
-  private readonly held = new Map<string, number>();
-
-  hold(path: string): () => void {
-    this.held.set(path, (this.held.get(path) ?? 0) + 1);
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      const count = (this.held.get(path) ?? 1) - 1;
-      if (count <= 0) this.held.delete(path);
-      else this.held.set(path, count);
-    };
-  }
-
-  has(path: string): boolean {
-    for (const held of this.held.keys()) {
-      const rel = relative(held, path);
-      if (rel === '' || (!rel.startsWith('..') && !rel.startsWith('/'))) return true;
-    }
-    return false;
-  }
 }
 
 /** Marks a cache entry used now (best effort: a failure only makes it look older). */
@@ -94,7 +68,7 @@ async function removeEmptyFolders(dir: string): Promise<void> {
 
 export async function pruneFolder(
   rule: PruneRule,
-  options: { inUseMs: number; inUse?: InUsePaths; now?: number },
+  options: { inUseMs: number; now?: number },
 ): Promise<PruneResult> {
   const now = options.now ?? Date.now();
   const files = (await listFiles(rule.dir)).sort((a, b) => a.usedAt - b.usedAt);
@@ -102,8 +76,7 @@ export async function pruneFolder(
   const result: PruneResult = { removedFiles: 0, removedBytes: 0, keptBytes: 0 };
   for (const file of files) {
     const age = now - file.usedAt;
-    const removable = age > options.inUseMs && !options.inUse?.has(file.path);
-    if (!removable) continue;
+    if (age <= options.inUseMs) continue;
     if (age <= rule.maxAgeMs && total <= rule.maxBytes) continue;
     try {
       await rm(file.path, { force: true });
@@ -130,7 +103,6 @@ export function startPruning(options: {
   rules: PruneRule[];
   inUseMs: number;
   intervalMs: number;
-  inUse?: InUsePaths;
   log: Logger;
 }): DataDirPruner {
   let running: Promise<void> = Promise.resolve();
@@ -138,7 +110,7 @@ export function startPruning(options: {
   const pass = async (): Promise<void> => {
     for (const rule of options.rules) {
       try {
-        const result = await pruneFolder(rule, { inUseMs: options.inUseMs, ...(options.inUse ? { inUse: options.inUse } : {}) });
+        const result = await pruneFolder(rule, { inUseMs: options.inUseMs });
         if (result.removedFiles > 0) {
           options.log.info('data dir pruned', { dir: rule.dir, removedFiles: result.removedFiles, removedBytes: result.removedBytes, keptBytes: result.keptBytes });
         }

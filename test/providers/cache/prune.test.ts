@@ -11,7 +11,7 @@ import { loadConfig } from '../../../src/config.js';
 import { cancelled } from '../../../src/core/errors.js';
 import { silentLogger } from '../../../src/log.js';
 import { createRuntime } from '../../../src/main.js';
-import { ContentStore, InUsePaths, pruneFolder } from '../../../src/providers/cache/index.js';
+import { ContentStore, pruneFolder } from '../../../src/providers/cache/index.js';
 import { MemoryAssembler, MemoryImages, MemoryMusic, MemoryScriptWriter, MemorySpeech } from '../../../src/providers/memory/index.js';
 
 const HOUR = 3_600_000;
@@ -40,22 +40,15 @@ async function exists(path: string): Promise<boolean> {
 }
 
 describe('pruning a DATA_DIR folder', () => {
-  it('removes files unused for longer than the age limit, keeps recent and held ones, and drops emptied folders', async () => {
+  it('removes files unused for longer than the age limit, keeps recent ones, and drops emptied folders', async () => {
     const root = join(dir, 'age');
     const old = await file(join(root, 'ab', 'old.bin'), 10, 40 * 24 * HOUR);
-    const oldHeld = await file(join(root, 'cd', 'held.bin'), 10, 40 * 24 * HOUR);
     const recent = await file(join(root, 'ef', 'recent.bin'), 10, 1 * HOUR);
-    const inUse = new InUsePaths();
-    const release = inUse.hold(join(root, 'cd'));
-    const result = await pruneFolder({ dir: root, maxAgeMs: 30 * 24 * HOUR, maxBytes: 1 << 30 }, { inUseMs: 2 * HOUR, inUse });
-    expect(result).toMatchObject({ removedFiles: 1, removedBytes: 10, keptBytes: 20 });
+    const result = await pruneFolder({ dir: root, maxAgeMs: 30 * 24 * HOUR, maxBytes: 1 << 30 }, { inUseMs: 2 * HOUR });
+    expect(result).toMatchObject({ removedFiles: 1, removedBytes: 10, keptBytes: 10 });
     expect(await exists(old)).toBe(false);
     expect(await exists(join(root, 'ab'))).toBe(false);
-    expect(await exists(oldHeld)).toBe(true);
     expect(await exists(recent)).toBe(true);
-    release();
-    await pruneFolder({ dir: root, maxAgeMs: 30 * 24 * HOUR, maxBytes: 1 << 30 }, { inUseMs: 2 * HOUR, inUse });
-    expect(await exists(oldHeld)).toBe(false);
   });
 
   it('over the size limit, removes the least recently used first, but never one used within the in-use window', async () => {
