@@ -61,6 +61,10 @@ export function jobTimeLimitMs(durationSec: number): number {
   return (5 * 60 + 15 * durationSec) * 1000;
 }
 
+function result(receipt: Receipt, path: string): JobResult {
+  return { receipt: { ...receipt, output: path } };
+}
+
 function timeLimitError(limitMs: number): ReelforgeError {
   const limitMin = Math.max(1, Math.round(limitMs / 60_000));
   return new ReelforgeError('render_failed', `Making the video took longer than its limit of ${limitMin} min and was stopped.`, {
@@ -120,6 +124,7 @@ export function createVideoJobProcessor(deps: VideoJobDeps): JobProcessor {
     const limitTimer = setTimeout(() => overtime.abort(timeLimitError(limitMs)), limitMs);
     const signal = AbortSignal.any([job.signal, overtime.signal, gone.signal]);
     let keepFiles = false;
+    let delivered: JobResult | undefined;
     try {
       log?.info('job started', { attempt: job.attempt, seconds: job.data.request.durationSec, tier: job.data.request.tier });
       // The chat's upload limit, asked once: the render aims under it, and a miss is re-encoded.
@@ -153,12 +158,20 @@ export function createVideoJobProcessor(deps: VideoJobDeps): JobProcessor {
           },
           signal,
         );
+        // Recorded at once: from here no crash, shutdown or later error makes the job run (and send) again.
+        delivered = result(receipt, path);
+        await job.recordDelivered?.(delivered);
         onProgress({ type: 'stage', stage: 'upload', status: 'done' });
       }
       await pending;
       log?.info('job completed', { seconds: receipt.durationSec, tokens: receipt.llm.totalTokens, costUsd: receipt.costUsd, sizeBytes: receipt.sizeBytes });
-      return { receipt: { ...receipt, output: path } };
+      return result(receipt, path);
     } catch (thrown: unknown) {
+      if (delivered) {
+        // The video is in the chat: what failed after it (a cancel that came too late) is not the chat's concern.
+        log?.warn('job ended after its delivery', { error: thrown });
+        return delivered;
+      }
       // Past its time limit whatever a stage threw while stopping is a cancel: the limit is the cause.
       // Likewise once the chat is known gone: that is why the stage stopped.
       const overLimit = overtime.signal.aborted && !job.signal.aborted;

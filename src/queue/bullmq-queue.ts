@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { ownerKey } from '../core/chat-target.js';
 import { ERROR_CODES, ReelforgeError, toReelforgeError, cancelled, interrupted, lostJob } from '../core/errors.js';
 import type { ProgressEvent } from '../core/progress.js';
+import { sleep } from '../core/sleep.js';
 import { closeRedis, createRedis, redactRedisUrl, redactSecrets, type Redis } from '../redis/connection.js';
 import { averageMs, DURATION_SAMPLES, estimateEtas } from './eta.js';
 import { jobIdFor } from './job-id.js';
@@ -65,9 +66,13 @@ interface ActiveJob {
   controller: AbortController;
   /** Why the signal was aborted: the owner/an admin, this worker shutting down, or its lock lost. */
   reason?: 'cancel' | 'shutdown' | 'lost';
+  /** The run delivered the video with this result (also recorded in Redis): the job ends completed. */
+  delivered?: JobResult;
 }
 
 const CANCELLED_TTL_SEC = 7 * 24 * 3600;
+/** A delivery record outlives any run of its job (a run that finds one completes the job at once). */
+const DELIVERED_TTL_SEC = 7 * 24 * 3600;
 /** How long the ownership check before a delivery may wait for Redis; no answer counts as lost. */
 const OWNERSHIP_CHECK_MS = 5000;
 /** Admission holds its lock for milliseconds; a holder that died frees it after this. */
@@ -308,6 +313,9 @@ export class BullMqJobQueue implements JobQueue {
 
   private async process(job: VideoJob, token: string | undefined, processor: JobProcessor): Promise<JobResult> {
     const id = job.id ?? '';
+    // An earlier run delivered the video and then died (or lost its lock): nothing is made or sent again.
+    const delivered = await this.redis.get(this.key(`delivered:${id}`));
+    if (delivered) return JSON.parse(delivered) as JobResult;
     if (await this.redis.exists(this.key(`cancelled:${id}`))) {
       throw new UnrecoverableError(encodeError(cancelled()));
     }
@@ -345,9 +353,10 @@ export class BullMqJobQueue implements JobQueue {
           if (!entry.controller.signal.aborted && !(await this.stillOwns(job, token))) this.loseJob(id);
           if (entry.controller.signal.aborted) throw toReelforgeError(entry.controller.signal.reason);
         },
+        recordDelivered: (delivered) => this.recordDelivered(id, entry, delivered),
       });
       await progressChain;
-      if (entry.reason === 'cancel') throw cancelled();
+      if (entry.reason === 'cancel' && !entry.delivered) throw cancelled();
       await this.redis
         .multi()
         .lpush(this.key('durations'), String(Date.now() - startedAt))
@@ -356,6 +365,9 @@ export class BullMqJobQueue implements JobQueue {
       return result;
     } catch (thrown) {
       await progressChain;
+      // Whatever failed after the delivery (a last edit, Redis, a shutdown), the video is in the chat.
+      // A run that lost its lock cannot complete the job; the run that has it finds the record.
+      if (entry.delivered) return entry.delivered;
       if (entry.reason === 'lost') {
         // Not ours to finish: if the lock is somehow still ours this puts the job back in line;
         // otherwise Redis refuses it and the run that has the job finishes it.
@@ -375,6 +387,22 @@ export class BullMqJobQueue implements JobQueue {
     } finally {
       this.active.delete(id);
       void this.rerank(ownerKey(job.data.owner)).then(() => this.announce());
+    }
+  }
+
+  /** Written before it resolves: tried again until Redis takes it (the delivery has happened) or the queue closes. */
+  private async recordDelivered(jobId: string, entry: ActiveJob, result: JobResult): Promise<void> {
+    entry.delivered = result;
+    const body = JSON.stringify(result);
+    for (let delay = 250; ; delay = Math.min(delay * 2, 5000)) {
+      try {
+        await this.redis.set(this.key(`delivered:${jobId}`), body, 'EX', DELIVERED_TTL_SEC);
+        return;
+      } catch (error) {
+        this.log(`queue worker: could not record the delivery of job ${jobId}: ${this.redact(error)}; trying again in ${delay} ms`);
+        if (this.closing) return;
+        await sleep(delay);
+      }
     }
   }
 

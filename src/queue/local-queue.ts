@@ -63,6 +63,8 @@ interface LocalJob {
   notBefore?: number;
   result?: JobResult;
   error?: ErrorJson;
+  /** The run delivered the video with this result: the job completes with it and never runs again. */
+  delivered?: JobResult;
 }
 
 type Snapshot = Omit<LocalJob, 'owner'>;
@@ -75,6 +77,7 @@ type JournalRecord =
   | { op: 'start'; id: string; at: number }
   | { op: 'retry'; id: string; at: number; notBefore: number; error: ErrorJson }
   | { op: 'requeue'; id: string; at: number }
+  | { op: 'delivered'; id: string; at: number; result: JobResult }
   | { op: 'finish'; id: string; at: number; state: 'completed' | 'failed' | 'cancelled'; result?: JobResult; error?: ErrorJson };
 
 interface Running {
@@ -239,7 +242,11 @@ export class LocalJobQueue implements JobQueue {
       const now = Date.now();
       await Promise.all(
         resuming.map((r) =>
-          this.commit({ op: 'requeue', id: r.job.id, at: now }).catch((error: unknown) => {
+          this.commit(
+            r.job.delivered
+              ? { op: 'finish', id: r.job.id, at: now, state: 'completed', result: r.job.delivered }
+              : { op: 'requeue', id: r.job.id, at: now },
+          ).catch((error: unknown) => {
             // Still journaled as running: the replay runs it again all the same.
             this.settings.log(`queue: could not record the interruption of job ${r.job.id}: ${describe(error)}`);
           }),
@@ -341,6 +348,12 @@ export class LocalJobQueue implements JobQueue {
         job.state = 'waiting';
         return true;
       }
+      case 'delivered': {
+        const job = this.jobs.get(record.id);
+        if (job?.state !== 'active') return false;
+        job.delivered = record.result;
+        return true;
+      }
       case 'finish': {
         const job = this.jobs.get(record.id);
         if (!job || (job.state !== 'waiting' && job.state !== 'active')) return false;
@@ -432,18 +445,29 @@ export class LocalJobQueue implements JobQueue {
     const startedAt = job.startedAt ?? Date.now();
     let result: JobResult;
     try {
-      result = await processor({
-        id: job.id,
-        data: job.data,
-        attempt: job.attempts,
-        lastAttempt: job.failures + 1 >= this.settings.attempts,
-        signal: controller.signal,
-        progress: (event: ProgressEvent) => {
-          if (job.state === 'active' && !controller.signal.aborted) this.listeners.emit({ type: 'progress', jobId: job.id, event });
-        },
-      });
+      // Delivered before a crash: nothing is made or sent again.
+      result =
+        job.delivered ??
+        (await processor({
+          id: job.id,
+          data: job.data,
+          attempt: job.attempts,
+          lastAttempt: job.failures + 1 >= this.settings.attempts,
+          signal: controller.signal,
+          progress: (event: ProgressEvent) => {
+            if (job.state === 'active' && !controller.signal.aborted) this.listeners.emit({ type: 'progress', jobId: job.id, event });
+          },
+          recordDelivered: (delivered) => this.recordDelivered(job, delivered),
+        }));
     } catch (thrown) {
       if (job.state !== 'active' || this.closing) return;
+      if (job.delivered) {
+        // Whatever failed after the delivery (a last edit, a cleanup), the video is in the chat.
+        if (await this.commitOutcome({ op: 'finish', id: job.id, at: Date.now(), state: 'completed', result: job.delivered })) {
+          this.listeners.emit({ type: 'completed', jobId: job.id, result: job.delivered });
+        }
+        return;
+      }
       const error = toReelforgeError(thrown);
       const at = Date.now();
       if (error.code === 'cancelled') {
@@ -465,6 +489,12 @@ export class LocalJobQueue implements JobQueue {
     if (await this.commitOutcome({ op: 'finish', id: job.id, at, state: 'completed', result })) {
       this.listeners.emit({ type: 'completed', jobId: job.id, result });
     }
+  }
+
+  /** Durable before it resolves; a refused write is tried again (the delivery has happened). */
+  private async recordDelivered(job: LocalJob, result: JobResult): Promise<void> {
+    if (job.state !== 'active') return;
+    await this.commitOutcome({ op: 'delivered', id: job.id, at: Date.now(), result });
   }
 
   // --- order, places and events -------------------------------------------------------------
@@ -567,6 +597,11 @@ export class LocalJobQueue implements JobQueue {
     // A job still active was running when the process died: run it again, unless it keeps dying.
     for (const job of this.jobs.values()) {
       if (job.state !== 'active') continue;
+      if (job.delivered) {
+        // Its video reached the chat before the crash: it completes on its next run, sending nothing.
+        job.state = 'waiting';
+        continue;
+      }
       job.interruptions++;
       if (job.interruptions > maxInterruptions) {
         job.state = 'failed';

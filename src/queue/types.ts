@@ -83,6 +83,13 @@ export interface JobContext {
    * step that cannot be undone (the delivery). Absent where a run cannot lose its job (local queue).
    */
   confirmOwnership?(): Promise<void>;
+  /**
+   * The step that cannot be undone (the video is in the chat) is done, with this result: recorded
+   * durably before it resolves. From then on the job ends completed with this result, whatever
+   * happens to this run (a crash, a shutdown, a lost lock, an error): no run delivers it again.
+   * Absent where nothing is delivered from a run (tests that only listen to events).
+   */
+  recordDelivered?(result: JobResult): Promise<void>;
 }
 
 /** Runs one job. Throw a ReelforgeError: `retryable` ones are retried with backoff, others fail at once. */

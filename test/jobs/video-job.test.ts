@@ -64,6 +64,27 @@ describe('the video job', () => {
     expect(notifier.failures).toEqual([]);
   });
 
+  it('records its delivery with the queue right after the upload, and a later failure neither fails the job nor reaches the chat', async () => {
+    const recorded: unknown[] = [];
+    const notifier = new RecordingNotifier();
+    const controller = new AbortController();
+    const render: RenderVideo = () => Promise.resolve({ path: '/out/v.mp4', receipt });
+    const job = jobContext({
+      signal: controller.signal,
+      recordDelivered: (result) => {
+        recorded.push(result);
+        expect(notifier.delivered).toHaveLength(1); // never before the video is sent
+        // What follows the upload fails: a cancel pressed too late, and the queue's own write.
+        controller.abort(cancelled());
+        return Promise.reject(new Error('the queue stopped'));
+      },
+    });
+    const result = await createVideoJobProcessor({ render, notifiers: notifierRegistry([notifier]) })(job);
+    expect(recorded).toEqual([{ receipt: { ...receipt, output: '/out/v.mp4' } }]);
+    expect(result).toEqual(recorded[0]);
+    expect(notifier.failures).toEqual([]);
+  });
+
   it('removes a chat job\'s files once it has ended, whatever the outcome', async () => {
     const discarded: string[][] = [];
     const discard = (paths: string[]): Promise<void> => {

@@ -429,6 +429,52 @@ export function queueContract(name: string, makeQueue: MakeQueue): void {
       expect(await queue.stats()).toMatchObject({ waiting: 2 });
     });
 
+    it('completes a job whose run recorded its delivery and then failed: it is not tried again', async () => {
+      const queue = await make({ attempts: 3 });
+      const log = new EventLog(queue);
+      const runs: string[] = [];
+      await queue.work(async (job) => {
+        runs.push(job.id);
+        expect(typeof job.recordDelivered).toBe('function');
+        await job.recordDelivered?.(fakeResult('delivered'));
+        throw new ReelforgeError('provider_unavailable', 'The last edit failed.', { retryable: true });
+      });
+      const a = await queue.enqueue(jobData('ann'), { idempotencyKey: randomUUID() });
+      const end = await log.end(a.id);
+      expect(end).toMatchObject({ type: 'completed', result: { receipt: { title: 'delivered' } } });
+      await sleep(200);
+      expect(runs).toEqual([a.id]);
+      expect((await queue.get(a.id))?.state).toBe('completed');
+    });
+
+    it('completes a job whose run recorded its delivery before a restart, without running it again', async () => {
+      const store = randomUUID();
+      const first = await make({ concurrency: 1 }, store);
+      let recorded!: () => void;
+      const wasRecorded = new Promise<void>((resolve) => (recorded = resolve));
+      await first.work(async (job) => {
+        await job.recordDelivered?.(fakeResult('delivered'));
+        recorded();
+        // Still busy (a last progress edit) when the process stops.
+        await new Promise<never>((_, reject) => job.signal.addEventListener('abort', () => reject(job.signal.reason as Error), { once: true }));
+        throw new Error('unreachable');
+      });
+      const a = await first.enqueue(jobData('ann'), { idempotencyKey: randomUUID() });
+      await wasRecorded;
+      await first.close();
+
+      const second = await make({ concurrency: 1 }, store);
+      const runs: string[] = [];
+      await second.work((job) => {
+        runs.push(job.id);
+        return Promise.resolve(fakeResult('made again'));
+      });
+      await sleep(500);
+      const info = await second.get(a.id);
+      expect(info?.state).toBe('completed');
+      expect(runs).toEqual([]);
+    });
+
     it('survives a restart mid-job: the running and the waiting job both complete, exactly once', async () => {
       const store = randomUUID();
       const first = await make({ concurrency: 1 }, store);

@@ -125,6 +125,25 @@ describe('a worker killed mid-job', () => {
     expect(await readLines(join(dir, 'delivered.log'))).toHaveLength(1);
   });
 
+  it('local: killed after sending the video, the job completes on restart without sending it again', async () => {
+    const dir = join(work, 'local-sent');
+    const args: WorkerArgs = { mode: 'local', dir: join(dir, 'queue'), work: dir, steps: STEPS, stepMs: STEP_MS, enqueueKey: randomUUID(), sendAfterStep: 3 };
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(dir, { recursive: true });
+
+    const first = new WorkerProcess(args);
+    workers.push(first);
+    const { jobId } = await first.waitFor((l) => l.event === 'sent');
+    await first.kill('SIGKILL');
+
+    const second = new WorkerProcess(args);
+    workers.push(second);
+    await second.waitFor((l) => l.event === 'delivered' && l.jobId === jobId);
+    await second.kill('SIGTERM');
+    expect(second.lines.filter((l) => l.event === 'job-start')).toEqual([]);
+    expect(await readLines(join(dir, 'sent.log'))).toHaveLength(1);
+  });
+
   describe('BullMQ', () => {
     let redis: RedisServer;
     beforeAll(async () => {
@@ -166,6 +185,36 @@ describe('a worker killed mid-job', () => {
         await new Promise((r) => setTimeout(r, 500));
         expect(log.events.filter((e) => e.type === 'completed')).toHaveLength(1);
         await expectNoRepeatedCalls(dir, id, doneBeforeKill);
+        expect((await producer.get(id))?.state).toBe('completed');
+      } finally {
+        await producer.close();
+        await Promise.all(pair.map((w) => w.kill('SIGTERM')));
+      }
+    });
+
+    it('killed after sending the video, another worker completes the job without sending it again', async () => {
+      const dir = join(work, 'bullmq-sent');
+      const { mkdir } = await import('node:fs/promises');
+      await mkdir(dir, { recursive: true });
+      const name = `crash-${randomUUID()}`;
+      const args: WorkerArgs = { mode: 'bullmq', url: redis.url, name, work: dir, steps: STEPS, stepMs: STEP_MS, sendAfterStep: 3 };
+      const pair = [new WorkerProcess(args), new WorkerProcess(args)];
+      workers.push(...pair);
+      await Promise.all(pair.map((w) => w.waitFor((l) => l.event === 'ready')));
+
+      const producer = await BullMqJobQueue.open({ url: redis.url, name, log: () => undefined });
+      try {
+        const log = new EventLog(producer);
+        const { id } = await producer.enqueue(jobData('ann', 'crash test'), { idempotencyKey: randomUUID() });
+        const sent = await Promise.race(pair.map((w) => w.waitFor((l) => l.event === 'sent')));
+        const victim = pair.find((w) => w.child.pid === sent.pid);
+        const survivor = pair.find((w) => w.child.pid !== sent.pid);
+        if (!victim || !survivor) throw new Error('no worker ran the job');
+        await victim.kill('SIGKILL');
+
+        expect((await log.end(id, 40_000)).type).toBe('completed');
+        expect(survivor.lines.filter((l) => l.event === 'job-start')).toEqual([]);
+        expect(await readLines(join(dir, 'sent.log'))).toHaveLength(1);
         expect((await producer.get(id))?.state).toBe('completed');
       } finally {
         await producer.close();
