@@ -67,6 +67,10 @@ function parseArgs(argv: string[]): Args {
       const value = arg.includes('=') ? arg.slice('--seed='.length) : argv[++i];
       if (!value) throw new Error('--seed needs a value');
       args.soak.seed = value;
+    } else if (flag === '--log-dir') {
+      const value = arg.includes('=') ? arg.slice('--log-dir='.length) : argv[++i];
+      if (!value) throw new Error('--log-dir needs a value');
+      args.soak.logDir = value;
     } else if (arg === '--json') args.json = true;
     else if (arg === '--quick') args.quick = true;
     else if (arg === '--only' || arg.startsWith('--only=')) {
@@ -76,7 +80,7 @@ function parseArgs(argv: string[]): Args {
       if (unknown.length > 0) throw new Error(`unknown benchmark ${unknown.join(', ')}; choose from ${ALL.join(', ')}`);
       args.only = picked as Name[];
     } else {
-      throw new Error(`unknown option ${arg}; use --json, --quick, --only ${ALL.join(',')} (soak: ${Object.keys(soakFlags).join(' ')} --seed)`);
+      throw new Error(`unknown option ${arg}; use --json, --quick, --only ${ALL.join(',')} (soak: ${Object.keys(soakFlags).join(' ')} --seed --log-dir)`);
     }
   }
   return args;

@@ -24,7 +24,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { execFile, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, open, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -71,6 +71,8 @@ export interface SoakOptions {
   ffmpegShare?: number;
   /** Hard bound on the whole soak. */
   maxMinutes?: number;
+  /** Where to keep each child process's whole output (every run, in order) for a post-mortem. */
+  logDir?: string;
   log?: (line: string) => void;
 }
 
@@ -88,7 +90,7 @@ interface LaneFigures {
 }
 
 export interface SoakResult {
-  options: Required<Omit<SoakOptions, 'log'>>;
+  options: Required<Omit<SoakOptions, 'log' | 'logDir'>>;
   seconds: number;
   jobs: number;
   lanes: LaneFigures[];
@@ -315,7 +317,6 @@ class ManagedService {
     this.stopping = true;
     const child = this.service?.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    child.once('exit', () => this.pastOutputs.push(this.service?.output() ?? ''));
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     child.kill('SIGTERM');
     const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
@@ -334,13 +335,14 @@ function normalize(line: string): string {
     .replace(/\d{4}-\d\d-\d\dT[\d:.]+Z\s*/g, '')
     .replace(/\b(j[0-9a-f]{8,}|[0-9a-f]{8,})\b/g, '<id>')
     .replace(/\d+/g, 'N')
-    .slice(0, 220);
+    .slice(0, 400);
 }
 
 /** The most frequent warning and error lines in a child's output. */
 function countLines(output: string, into: Map<string, number>, prefix: string): void {
   for (const line of output.split('\n')) {
     if (!/warn|error|fail|unhandled|exception/i.test(line)) continue;
+    if (line.includes('"level":"info"')) continue; // kept with --log-dir, not counted
     const key = normalize(`${prefix}: ${line.trim()}`);
     into.set(key, (into.get(key) ?? 0) + 1);
   }
@@ -368,6 +370,8 @@ interface Shared {
   log: (line: string) => void;
   ffmpegTopics: Set<string>;
   warnings: Map<string, number>;
+  /** The child processes' log level: `info` when their logs are kept (--log-dir), else `warn`. */
+  childLogLevel: 'info' | 'warn';
 }
 
 async function processLocalLane(shared: Shared): Promise<Lane> {
@@ -377,9 +381,10 @@ async function processLocalLane(shared: Shared): Promise<Lane> {
     TELEGRAM_BOT_TOKEN: fake.token,
     TELEGRAM_API_ROOT: fake.apiRoot,
     OPENAI_BASE_URL: shared.openai.baseURL,
-    OPENAI_API_KEY: 'sk-soak-not-a-real-key',
+    // One key per lane: the soak tells each lane's paid calls apart by it.
+    OPENAI_API_KEY: 'sk-soak-proc-local',
     DATA_DIR: join(shared.diskRoot, 'proc-local'),
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL: shared.childLogLevel,
     GENERATION_CONCURRENCY: '2',
     RENDER_CONCURRENCY: '1',
   };
@@ -407,9 +412,9 @@ async function processRedisLane(shared: Shared): Promise<Lane> {
     TELEGRAM_BOT_TOKEN: fake.token,
     TELEGRAM_API_ROOT: fake.apiRoot,
     OPENAI_BASE_URL: shared.openai.baseURL,
-    OPENAI_API_KEY: 'sk-soak-not-a-real-key',
+    OPENAI_API_KEY: 'sk-soak-proc-redis',
     REDIS_URL: shared.redisUrl,
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL: shared.childLogLevel,
     GENERATION_CONCURRENCY: '2',
     RENDER_CONCURRENCY: '1',
   };
@@ -440,7 +445,11 @@ function quietLogger(shared: Shared, lane: string): Logger {
   const note = (level: string) => (message: string, fields?: Record<string, unknown>) => {
     const error = fields?.error instanceof Error ? fields.error : undefined;
     const errorCode = error ? (error as { code?: unknown }).code : undefined;
-    const detail = [fields?.code, fields?.message, fields?.cause, fields?.error, errorCode, error?.message].filter((v): v is string => typeof v === 'string').join(' / ');
+    const causes: string[] = [];
+    for (let c: unknown = error?.cause; c instanceof Error && causes.length < 3; c = c.cause) causes.push(`cause: ${c.name}: ${c.message}`);
+    const detail = [fields?.code, fields?.message, fields?.cause, fields?.error, errorCode, error?.message, ...causes]
+      .filter((v): v is string => typeof v === 'string')
+      .join(' / ');
     const key = normalize(`${lane} ${level}: ${message}${detail ? ` (${detail})` : ''}`);
     shared.warnings.set(key, (shared.warnings.get(key) ?? 0) + 1);
   };
@@ -456,7 +465,7 @@ async function inProcessLane(shared: Shared, queueKind: 'local' | 'bullmq'): Pro
   fake.faultPlan = chatPlan(shared.chaos);
   const config = loadConfig({
     OPENAI_BASE_URL: shared.openai.baseURL,
-    OPENAI_API_KEY: 'sk-soak-not-a-real-key',
+    OPENAI_API_KEY: `sk-soak-${name}`,
     TELEGRAM_BOT_TOKEN: fake.token,
     TELEGRAM_API_ROOT: fake.apiRoot,
     DATA_DIR: dataDir,
@@ -608,6 +617,7 @@ export async function benchSoak(input: SoakOptions = {}): Promise<SoakResult> {
     log,
     ffmpegTopics: new Set(),
     warnings: new Map(),
+    childLogLevel: input.logDir ? 'info' : 'warn',
   };
   const lanes: Lane[] = [];
   const requests: Request[] = [];
@@ -790,6 +800,16 @@ export async function benchSoak(input: SoakOptions = {}): Promise<SoakResult> {
   }
   loopDelay.disable();
   for (const lane of lanes) for (const service of lane.services) countLines(service.pastOutputs.join('\n'), shared.warnings, service.name);
+  if (input.logDir) {
+    await mkdir(input.logDir, { recursive: true });
+    for (const lane of lanes) {
+      for (const service of lane.services) {
+        const file = join(input.logDir, `${service.name.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '')}.log`);
+        await writeFile(file, service.pastOutputs.join('\n----- restarted -----\n'));
+      }
+    }
+    log(`soak: child process logs in ${input.logDir}`);
+  }
   const lag = { p99Ms: round(loopDelay.percentile(99) / 1e6, 0), maxMs: round(loopDelay.max / 1e6, 0) };
   return summarize(options, started, requests, lanes, chaos, openai, shared, tmpfs, lag);
 }
@@ -824,14 +844,15 @@ function summarize(
     };
   });
 
-  // Paid calls: a provider request identical to one already answered in full (200, no fault).
+  // Paid calls: a provider request identical to one the same lane (its API key) already had answered
+  // in full (200, no fault). Another lane is another deployment with its own caches.
   const seen = new Map<string, number>();
   let repeated = 0;
   let repeatedAfterResume = 0;
   const interruptedTopics = new Set(requests.filter((r) => r.interrupted).map((r) => r.topic));
   for (const entry of openai.requests) {
     if (entry.status !== 200 || entry.closedEarly || entry.fault || entry.method !== 'POST') continue;
-    const key = `${entry.path} ${JSON.stringify(entry.body)}`;
+    const key = `${entry.authorization ?? ''} ${entry.path} ${JSON.stringify(entry.body)}`;
     const times = (seen.get(key) ?? 0) + 1;
     seen.set(key, times);
     if (times > 1) {
@@ -885,7 +906,14 @@ function summarize(
     unexpectedExits,
     diskFaults: tmpfs ? 'tmpfs' : 'skipped (not root)',
     eventLoopLag: lag,
-    examples: [...examples, ...[...shared.warnings.entries()].sort((a, b) => b[1] - a[1]).slice(0, 14).map(([k, v]) => `log x${v}: ${k}`)],
+    examples: [
+      ...examples,
+      ...[...shared.warnings.entries()]
+        .sort((a, b) => b[1] - a[1])
+        // The most frequent lines, and every kind of final failure (a retry does not follow it).
+        .filter(([line], i) => i < 14 || /job failed(?!, will retry)|"level":"error"/.test(line))
+        .map(([k, v]) => `log x${v}: ${k}`),
+    ],
   };
 }
 

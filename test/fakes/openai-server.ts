@@ -522,7 +522,8 @@ export class FakeOpenAiServer {
       this.send(entry, res, 400, { error: errorBody(message, 'invalid_request_error', param, null) });
     if (!(req.headers['content-type'] ?? '').startsWith('multipart/form-data')) return invalid('Invalid Content-Type header, expected multipart/form-data.', null);
     const form = await readForm(req, raw);
-    entry.body = { ...form.fields, file: form.file ? `${form.file.length} bytes` : undefined };
+    // The audio by its hash: two requests are the same call only when they send the same sound.
+    entry.body = { ...form.fields, file: form.file ? `${form.file.length} bytes, sha256 ${sha(form.file).slice(0, 16)}` : undefined };
     const model = form.fields.model;
     if (!model) return invalid("Missing required parameter: 'model'.", 'model');
     if (!form.file) return invalid("Missing required parameter: 'file'.", 'file');
