@@ -197,6 +197,7 @@ function retryInfo(error: unknown): RetryInfo {
   if (error instanceof ReelforgeError) return { retryable: error.retryable && error.code === 'provider_unavailable' };
   if (error instanceof OpenAI.APIUserAbortError) return { retryable: false };
   if (error instanceof OpenAI.APIConnectionError) return { retryable: true };
+  if (isUnreadableAnswer(error)) return { retryable: true };
   const failure = apiFailure(error);
   if (failure) {
     const status = failure.status;
@@ -278,6 +279,9 @@ export function toProviderError(error: unknown, what: string, redact: (s: string
   if (error instanceof OpenAI.APIConnectionError) {
     return new ReelforgeError('provider_unavailable', `The AI provider could not be reached (${what}).`, { retryable: true, cause, params });
   }
+  if (isUnreadableAnswer(error)) {
+    return new ReelforgeError('provider_unavailable', `The AI provider sent an answer that could not be read (${what}).`, { retryable: true, cause, params });
+  }
   const failure = apiFailure(error);
   if (failure) {
     const { status, code } = failure;
@@ -318,6 +322,11 @@ export function toProviderError(error: unknown, what: string, redact: (s: string
     });
   }
   return new ReelforgeError('internal', 'Something went wrong on our side.', { cause });
+}
+
+/** A 200 whose body is not the JSON it claims to be (cut short, garbled): the SDK's parse fails. */
+function isUnreadableAnswer(error: unknown): boolean {
+  return error instanceof SyntaxError;
 }
 
 /** True for a 400/422 about one request field, e.g. a server without `json_schema` or `wav` support. */

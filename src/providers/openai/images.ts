@@ -131,7 +131,9 @@ export function sniffImage(data: Buffer): ImageResult['ext'] {
   if (data[0] === 0x89 && data.toString('ascii', 1, 4) === 'PNG') return 'png';
   if (data[0] === 0xff && data[1] === 0xd8) return 'jpg';
   if (data.toString('ascii', 0, 4) === 'RIFF' && data.toString('ascii', 8, 12) === 'WEBP') return 'webp';
+  // Garbled bytes are a bad answer, not a bad request: asked for again like a 500.
   throw new ReelforgeError('provider_unavailable', 'The image provider sent something that is not a picture.', {
+    retryable: true,
     params: { provider: 'openai', what: 'image' },
   });
 }
