@@ -12,6 +12,7 @@ import { loadConfig, loadDotEnv, type Config } from './config.js';
 import { ReelforgeError, cancelled } from './core/errors.js';
 import type { ProgressEvent } from './core/progress.js';
 import { emptyUsage, type Receipt } from './core/receipt.js';
+import { whileDiskFull } from './core/while-disk-full.js';
 import { MAX_DURATION_SEC, aspectSize, type VideoRequest } from './core/request.js';
 import { createVideoJobProcessor, jobTimeLimitMs, notifierRegistry, type RenderOutput, type RenderVideo } from './jobs/video-job.js';
 import { keepStoryboard, planJob } from './jobs/job-storyboards.js';
@@ -377,17 +378,23 @@ export async function runService(kind: 'bot' | 'worker'): Promise<number> {
   }
   if (worksJobs) await preflight();
 
-  const rawQueue = await openJobQueue({
-    redisUrl: config.redisUrl,
-    dataDir: config.dataDir,
-    limits: config.limits,
-    concurrency: config.concurrency.generation,
-    attempts: MAX_ATTEMPTS,
-    log: (line) => log.warn(line),
-  });
+  // A restart while the disk is full waits for room rather than exiting (the journal's lock is written first).
+  const warn = (message: string, fields: Record<string, unknown>): void => log.warn(message, fields);
+  const rawQueue = await whileDiskFull(
+    () =>
+      openJobQueue({
+        redisUrl: config.redisUrl,
+        dataDir: config.dataDir,
+        limits: config.limits,
+        concurrency: config.concurrency.generation,
+        attempts: MAX_ATTEMPTS,
+        log: (line) => log.warn(line),
+      }),
+    { what: 'open the job queue', warn },
+  );
   const settings: SettingsStore = config.redisUrl
     ? new RedisSettingsStore({ redis: config.redisUrl })
-    : await FileSettingsStore.open(config.dataDir);
+    : await whileDiskFull(() => FileSettingsStore.open(config.dataDir), { what: 'open the settings file', warn });
   const metrics = config.metrics ? createMetrics() : undefined;
   metrics?.setQueueSource(() => rawQueue.stats());
   // Allow-lists and daily limits are checked (and the estimate booked) here, at enqueue, for every bot.

@@ -159,8 +159,9 @@ async function takeLock(lockPath: string): Promise<void> {
   }
   const me: LockHolder = { pid: process.pid, ...bootAndStart(process.pid) };
   const mine = `${lockPath}.${randomUUID()}`;
-  await writeFile(mine, JSON.stringify(me), { flag: 'wx' });
   try {
+    // Inside the try: a write cut short (a full disk) leaves no stray file behind.
+    await writeFile(mine, JSON.stringify(me), { flag: 'wx' });
     for (let tries = 0; tries < 5; tries++) {
       try {
         await link(mine, lockPath);
