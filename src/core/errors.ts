@@ -214,9 +214,9 @@ export function isDiskFull(error: unknown): boolean {
   return error instanceof Error && (code === 'ENOSPC' || code === 'EDQUOT');
 }
 
-/** The disk was full: retryable, so the queue tries the job again after its backoff instead of failing it. */
+/** The disk was full: retryable, so the queue tries the job again after its backoff instead of failing it at once. */
 export function diskFull(cause?: unknown): ReelforgeError<'internal'> {
-  return new ReelforgeError('internal', 'The disk was full; the job will be tried again.', { retryable: true, ...(cause !== undefined ? { cause } : {}) });
+  return new ReelforgeError('internal', 'The disk was full (ENOSPC or quota).', { retryable: true, ...(cause !== undefined ? { cause } : {}) });
 }
 
 export function isAbortError(error: unknown): boolean {
