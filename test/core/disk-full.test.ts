@@ -68,4 +68,12 @@ describe('a full disk', () => {
     expect(error.retryable).toBe(true);
     expect(error.code).not.toBe('render_failed');
   });
+
+  it('ffmpeg that exits 0 after failing to write its trailer (a WAV cut short) fails as a full disk, not as success', async () => {
+    // ffmpeg 5.1 exits 0 here, with "Error writing trailer ...: No space left on device" on stderr.
+    const thrown = await caught(runTool('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'sine=d=1', '-f', 'wav', '-y', '/dev/full']));
+    const error = toReelforgeError(thrown);
+    expect(error.retryable).toBe(true);
+    expect(error.message).toMatch(/disk was full/);
+  });
 });

@@ -169,13 +169,16 @@ export function runTool(binary: string, args: readonly string[], options: RunToo
         reject(new ReelforgeError('render_failed', `Could not start ${binary}.`, { cause: spawnError }));
       } else if (feedFailed) {
         reject(feedError instanceof ReelforgeError ? feedError : new ReelforgeError('render_failed', `Could not feed ${binary}.`, { cause: feedError }));
+      } else if (stderrTail.some((line) => /No space left on device|Disk quota exceeded/i.test(line))) {
+        // A full disk is not a bad render: the job is tried again later. Checked before the exit
+        // status: ffmpeg can exit 0 after failing to write its trailer, leaving a file cut short
+        // (a WAV or an MP4 without its moov atom) that only the next step would find broken.
+        reject(diskFull(new ToolFailure(binary, code, exitSignal, stderrTail)));
       } else if (code === 0) {
         resolve({ stdout: Buffer.concat(stdoutChunks), stderrTail });
       } else {
         const failure = new ToolFailure(binary, code, exitSignal, stderrTail);
-        // A full disk is not a bad render: the job is tried again later.
-        if (stderrTail.some((line) => /No space left on device|Disk quota exceeded/i.test(line))) reject(diskFull(failure));
-        else reject(new ReelforgeError('render_failed', `${binary} failed (exit ${code ?? exitSignal ?? '?'}).`, { cause: failure }));
+        reject(new ReelforgeError('render_failed', `${binary} failed (exit ${code ?? exitSignal ?? '?'}).`, { cause: failure }));
       }
     });
   });
