@@ -22,7 +22,11 @@ export interface Notifier<T extends ChatTarget = ChatTarget> {
   uploadLimitBytes(target: T): number;
   /** Shows the snapshot in the progress message (throttled by the implementation). */
   progress(target: T, snapshot: ProgressSnapshot, jobId: string): Promise<void>;
-  /** Uploads the video; `signal` aborts the upload (a cancel while it is on the wire). */
+  /**
+   * Uploads the video; `signal` aborts the upload (a cancel while it is on the wire). Resolves as
+   * soon as the video is in the chat: what follows (a last edit of the progress message) goes on in
+   * the background, so the job can record the delivery before anything else can fail or stall.
+   */
   deliver(target: T, video: DeliverInput, signal?: AbortSignal): Promise<void>;
   fail(target: T, error: ReelforgeError): Promise<void>;
   /**

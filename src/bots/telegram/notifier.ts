@@ -180,8 +180,10 @@ export class TelegramNotifier implements Notifier<TelegramTarget> {
     });
     state.finished = true;
     state.waiting = undefined;
-    // The video itself is the news: if the progress message is gone, no new "done" message.
-    await this.finalEdit(target, state, t.done(r.title, r.durationSec), 'never');
+    // The video itself is the news: if the progress message is gone, no new "done" message. The
+    // edit goes on in the background (finalEdit never throws): delivery ends once the video is in
+    // the chat, so the job records it at once and nothing that follows can make it send again.
+    void this.finalEdit(target, state, t.done(r.title, r.durationSec), 'never');
   }
 
   /** Turns the progress message into the error, in the user's language (sent anew if the message is gone). */

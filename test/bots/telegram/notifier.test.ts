@@ -155,9 +155,23 @@ describe('TelegramNotifier delivery and failure', () => {
     fake.tooManyRequests('editMessageText', 120);
     await notifier.deliver(target, { path, receipt });
     expect(fake.botMessages(chat.id).filter((m) => m.upload)).toHaveLength(1);
-    expect(fake.calls.some((c) => c.method === 'editMessageText' && c.status === 429)).toBe(true);
+    await fake.waitFor(() => fake.calls.some((c) => c.method === 'editMessageText' && c.status === 429) || undefined, 10_000, 'the refused done edit');
     await fake.waitFor(() => (versionsOf(target).some((t) => /Done/.test(t)) ? true : undefined), 15_000, 'the done edit, made again');
     expect(logs.some((l) => /trying again later/.test(l.line))).toBe(true);
+  }, 30_000);
+
+  it('resolves the delivery once the video is sent, while the "done" edit still waits out a 429', async () => {
+    const path = join(dir, 'done-later.mp4');
+    await writeFile(path, Buffer.alloc(1024, 1));
+    const notifier = new TelegramNotifier({ token: fake.token, apiRoot: fake.apiRoot, minIntervalMs: { private: 0, group: 0 } });
+    const chat = fake.privateChat({ ...alice, id: 5011 });
+    const target = await progressTarget(chat, notifier);
+    fake.tooManyRequests('editMessageText', 3);
+    await notifier.deliver(target, { path, receipt });
+    // The video is in the chat and the job may record it; the edit is still waiting for its retry_after.
+    expect(fake.botMessages(chat.id).filter((m) => m.upload)).toHaveLength(1);
+    expect(versionsOf(target).some((t) => /Done/.test(t))).toBe(false);
+    await fake.waitFor(() => (versionsOf(target).some((t) => /Done/.test(t)) ? true : undefined), 15_000, 'the done edit after its wait');
   }, 30_000);
 
   it('stops an upload when the job is cancelled', async () => {
