@@ -115,6 +115,8 @@ export interface SoakResult {
   hung: number;
   paidCallsRepeated: number;
   paidCallsRepeatedAfterResume: number;
+  /** The repeated calls by endpoint (chat/completions, images/generations, audio/speech, audio/transcriptions). */
+  paidCallsRepeatedBy: Record<string, number>;
   firstReply: { p50Ms: number; p99Ms: number; maxMs: number; noReply: number };
   unexpectedExits: string[];
   diskFaults: 'tmpfs' | 'skipped (not root)';
@@ -849,6 +851,7 @@ function summarize(
   const seen = new Map<string, number>();
   let repeated = 0;
   let repeatedAfterResume = 0;
+  const repeatedBy: Record<string, number> = {};
   const interruptedTopics = new Set(requests.filter((r) => r.interrupted).map((r) => r.topic));
   for (const entry of openai.requests) {
     if (entry.status !== 200 || entry.closedEarly || entry.fault || entry.method !== 'POST') continue;
@@ -857,6 +860,8 @@ function summarize(
     seen.set(key, times);
     if (times > 1) {
       repeated++;
+      const endpoint = entry.path.replace(/^\/v1\//, '');
+      repeatedBy[endpoint] = (repeatedBy[endpoint] ?? 0) + 1;
       const text = JSON.stringify(entry.body);
       if ([...interruptedTopics].some((topic) => text.includes(topic))) repeatedAfterResume++;
     }
@@ -897,6 +902,7 @@ function summarize(
     hung: requests.filter(isHung).length,
     paidCallsRepeated: repeated,
     paidCallsRepeatedAfterResume: repeatedAfterResume,
+    paidCallsRepeatedBy: repeatedBy,
     firstReply: {
       p50Ms: round(percentile(latencies, 50), 0),
       p99Ms: round(percentile(latencies, 99), 0),
@@ -955,6 +961,7 @@ export function printSoak(r: SoakResult, write: (line: string) => void = (l) => 
       [`hung: no end within ${r.options.deadlineSec} s (must be 0)`, r.hung],
       ['paid provider calls repeated (same request answered twice)', r.paidCallsRepeated],
       ['  of them in jobs a kill or Redis crash interrupted', r.paidCallsRepeatedAfterResume],
+      ['  by endpoint', Object.entries(r.paidCallsRepeatedBy).map(([k, v]) => `${k} ${v}`).join(', ') || '-'],
       ['first reply p50 ms', r.firstReply.p50Ms],
       ['first reply p99 ms', r.firstReply.p99Ms],
       ['first reply max ms', r.firstReply.maxMs],
