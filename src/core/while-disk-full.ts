@@ -13,7 +13,6 @@ export interface WhileDiskFullOptions {
   maxWaitMs?: number;
   /** First wait, doubled each time up to 30 s. Default 1 s. */
   firstDelayMs?: number;
-  signal?: AbortSignal;
 }
 
 export async function whileDiskFull<T>(work: () => Promise<T>, options: WhileDiskFullOptions): Promise<T> {
@@ -24,7 +23,7 @@ export async function whileDiskFull<T>(work: () => Promise<T>, options: WhileDis
     } catch (error) {
       if (!isDiskFull(error) || Date.now() + delay > giveUpAt) throw error;
       options.warn(`the disk is full: could not ${options.what}; trying again`, { retryInMs: delay, error: String(error) });
-      await sleep(delay, options.signal);
+      await sleep(delay);
     }
   }
 }

@@ -165,7 +165,7 @@ export function createVideoJobProcessor(deps: VideoJobDeps): JobProcessor {
       }
       await pending;
       log?.info('job completed', { seconds: receipt.durationSec, tokens: receipt.llm.totalTokens, costUsd: receipt.costUsd, sizeBytes: receipt.sizeBytes });
-      return result(receipt, path);
+      return delivered ?? result(receipt, path);
     } catch (thrown: unknown) {
       if (delivered) {
         // The video is in the chat: what failed after it (a cancel that came too late) is not the chat's concern.
