@@ -153,24 +153,34 @@ describe('a worker killed mid-job', () => {
       await redis.stop();
     });
 
-    it('another worker picks the job up within seconds and finishes it once, from its cached steps', async () => {
-      const dir = join(work, 'bullmq');
+    /** Two worker processes on a fresh queue, both ready, and a producer on that queue. */
+    async function workerPair(folder: string, extra: Partial<WorkerArgs> = {}): Promise<{ dir: string; pair: WorkerProcess[]; producer: BullMqJobQueue }> {
+      const dir = join(work, folder);
       const { mkdir } = await import('node:fs/promises');
       await mkdir(dir, { recursive: true });
       const name = `crash-${randomUUID()}`;
-      const args: WorkerArgs = { mode: 'bullmq', url: redis.url, name, work: dir, steps: STEPS, stepMs: STEP_MS };
+      const args: WorkerArgs = { mode: 'bullmq', url: redis.url, name, work: dir, steps: STEPS, stepMs: STEP_MS, ...extra };
       const pair = [new WorkerProcess(args), new WorkerProcess(args)];
       workers.push(...pair);
       await Promise.all(pair.map((w) => w.waitFor((l) => l.event === 'ready')));
+      return { dir, pair, producer: await BullMqJobQueue.open({ url: redis.url, name, log: () => undefined }) };
+    }
 
-      const producer = await BullMqJobQueue.open({ url: redis.url, name, log: () => undefined });
+    /** The worker that printed `line` (it runs the job), and the other one. */
+    function victimAndSurvivor(pair: WorkerProcess[], line: Line): { victim: WorkerProcess; survivor: WorkerProcess } {
+      const victim = pair.find((w) => w.child.pid === line.pid);
+      const survivor = pair.find((w) => w.child.pid !== line.pid);
+      if (!victim || !survivor) throw new Error('no worker ran the job');
+      return { victim, survivor };
+    }
+
+    it('another worker picks the job up within seconds and finishes it once, from its cached steps', async () => {
+      const { dir, pair, producer } = await workerPair('bullmq');
       try {
         const log = new EventLog(producer);
         const { id } = await producer.enqueue(jobData('ann', 'crash test'), { idempotencyKey: randomUUID() });
         const firstDone = await Promise.race(pair.map((w) => w.waitFor((l) => l.event === 'step-done' && l.step === 2)));
-        const victim = pair.find((w) => w.child.pid === firstDone.pid);
-        const survivor = pair.find((w) => w.child.pid !== firstDone.pid);
-        if (!victim || !survivor) throw new Error('no worker ran the job');
+        const { victim, survivor } = victimAndSurvivor(pair, firstDone);
         await victim.kill('SIGKILL');
         const killedAt = Date.now();
         const doneBeforeKill = victim.lines.filter((l) => l.event === 'step-done').length;
@@ -193,23 +203,12 @@ describe('a worker killed mid-job', () => {
     });
 
     it('killed after sending the video, another worker completes the job without sending it again', async () => {
-      const dir = join(work, 'bullmq-sent');
-      const { mkdir } = await import('node:fs/promises');
-      await mkdir(dir, { recursive: true });
-      const name = `crash-${randomUUID()}`;
-      const args: WorkerArgs = { mode: 'bullmq', url: redis.url, name, work: dir, steps: STEPS, stepMs: STEP_MS, sendAfterStep: 3 };
-      const pair = [new WorkerProcess(args), new WorkerProcess(args)];
-      workers.push(...pair);
-      await Promise.all(pair.map((w) => w.waitFor((l) => l.event === 'ready')));
-
-      const producer = await BullMqJobQueue.open({ url: redis.url, name, log: () => undefined });
+      const { dir, pair, producer } = await workerPair('bullmq-sent', { sendAfterStep: 3 });
       try {
         const log = new EventLog(producer);
         const { id } = await producer.enqueue(jobData('ann', 'crash test'), { idempotencyKey: randomUUID() });
         const sent = await Promise.race(pair.map((w) => w.waitFor((l) => l.event === 'sent')));
-        const victim = pair.find((w) => w.child.pid === sent.pid);
-        const survivor = pair.find((w) => w.child.pid !== sent.pid);
-        if (!victim || !survivor) throw new Error('no worker ran the job');
+        const { victim, survivor } = victimAndSurvivor(pair, sent);
         await victim.kill('SIGKILL');
 
         expect((await log.end(id, 40_000)).type).toBe('completed');
