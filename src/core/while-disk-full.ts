@@ -1,6 +1,8 @@
 /**
- * Start-up work that writes to DATA_DIR (the journal's lock, the settings file) waits out a full
- * disk instead of ending the process: a disk fills for a while (a big upload, logs) and frees again.
+ * Writes that should outlast a full disk wait it out instead of failing: start-up (the journal's
+ * lock, the settings file) instead of ending the process, and the store of paid provider answers
+ * instead of throwing away what was paid for. A disk fills for a while (a big upload, logs) and
+ * frees again.
  */
 import { isDiskFull } from './errors.js';
 import { sleep } from './sleep.js';
@@ -8,7 +10,8 @@ import { sleep } from './sleep.js';
 export interface WhileDiskFullOptions {
   /** What is being done, for the log line ("open the job queue"). */
   what: string;
-  warn: (message: string, fields: Record<string, unknown>) => void;
+  /** Told of each wait; none where the caller's own error says enough if the wait runs out. */
+  warn?: (message: string, fields: Record<string, unknown>) => void;
   /** Give up (rethrow) after this long in all. Default 5 minutes. */
   maxWaitMs?: number;
   /** First wait, doubled each time up to 30 s. Default 1 s. */
@@ -22,7 +25,7 @@ export async function whileDiskFull<T>(work: () => Promise<T>, options: WhileDis
       return await work();
     } catch (error) {
       if (!isDiskFull(error) || Date.now() + delay > giveUpAt) throw error;
-      options.warn(`the disk is full: could not ${options.what}; trying again`, { retryInMs: delay, error: String(error) });
+      options.warn?.(`the disk is full: could not ${options.what}; trying again`, { retryInMs: delay, error: String(error) });
       await sleep(delay);
     }
   }

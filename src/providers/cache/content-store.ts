@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { whileDiskFull } from '../../core/while-disk-full.js';
 import { writeFileAtomic } from '../../store/atomic-write.js';
 import { markUsed } from './prune.js';
 
@@ -32,7 +33,10 @@ export interface StoredEntry<M> {
 }
 
 export class ContentStore {
-  constructor(readonly dir: string) {}
+  constructor(
+    readonly dir: string,
+    private readonly diskFullWaitMs = 30_000,
+  ) {}
 
   private paths(hash: string): { folder: string; data: string; meta: string } {
     const folder = join(this.dir, hash.slice(0, 2));
@@ -58,10 +62,20 @@ export class ContentStore {
     }
   }
 
+  /**
+   * What is stored here was paid for: a full disk is waited out (up to `diskFullWaitMs`) before the
+   * write fails, so a job tried again after a short disk-full spell finds its answers instead of
+   * paying for them twice.
+   */
   async put<M>(hash: string, data: Buffer, meta: M): Promise<void> {
     const p = this.paths(hash);
-    await mkdir(p.folder, { recursive: true });
-    await writeFileAtomic(p.data, data);
-    await writeFileAtomic(p.meta, JSON.stringify(meta));
+    await whileDiskFull(
+      async () => {
+        await mkdir(p.folder, { recursive: true });
+        await writeFileAtomic(p.data, data);
+        await writeFileAtomic(p.meta, JSON.stringify(meta));
+      },
+      { what: 'keep a paid answer', maxWaitMs: this.diskFullWaitMs, firstDelayMs: 250 },
+    );
   }
 }
