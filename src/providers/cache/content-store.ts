@@ -32,11 +32,11 @@ export interface StoredEntry<M> {
   meta: M;
 }
 
+/** How long a write of a paid answer waits for a full disk to have room again. */
+const DISK_FULL_WAIT_MS = 30_000;
+
 export class ContentStore {
-  constructor(
-    readonly dir: string,
-    private readonly diskFullWaitMs = 30_000,
-  ) {}
+  constructor(readonly dir: string) {}
 
   private paths(hash: string): { folder: string; data: string; meta: string } {
     const folder = join(this.dir, hash.slice(0, 2));
@@ -63,7 +63,7 @@ export class ContentStore {
   }
 
   /**
-   * What is stored here was paid for: a full disk is waited out (up to `diskFullWaitMs`) before the
+   * What is stored here was paid for: a full disk is waited out (up to `DISK_FULL_WAIT_MS`) before the
    * write fails, so a job tried again after a short disk-full spell finds its answers instead of
    * paying for them twice.
    */
@@ -75,7 +75,7 @@ export class ContentStore {
         await writeFileAtomic(p.data, data);
         await writeFileAtomic(p.meta, JSON.stringify(meta));
       },
-      { what: 'keep a paid answer', maxWaitMs: this.diskFullWaitMs, firstDelayMs: 250 },
+      { what: 'keep a paid answer', maxWaitMs: DISK_FULL_WAIT_MS, firstDelayMs: 250 },
     );
   }
 }
